@@ -1,0 +1,48 @@
+# The course's two commands (see README.md):
+#   make lab    set everything up and open the course in JupyterLab
+#   make test   set everything up and run every test (unit tests, ruff, every notebook)
+# Set-up is idempotent: a stamp file records it, and it is redone only when
+# requirements.txt or pyproject.toml change. GPU on Linux: `make setup EXTRAS=gpu`.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.coursekit-installed$(if $(EXTRAS),-$(EXTRAS))
+EXTRAS ?=
+COURSEKIT_PROFILE ?= smoke
+NOTEBOOK_TIMEOUT ?= 900
+
+.PHONY: setup lab test unit notebooks lint bench clean-venv
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e ".$(if $(EXTRAS),[$(EXTRAS)])"
+	$(if $(EXTRAS),$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]")
+	$(BIN)/python -m ipykernel install --sys-prefix --name coursekit --display-name "Python (coursekit)"
+	touch $@
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+test: setup lint unit notebooks
+
+lint: setup
+	$(BIN)/ruff check .
+
+unit: setup
+	$(BIN)/python -m pytest -q tests
+
+notebooks: setup
+	COURSEKIT_PROFILE=$(COURSEKIT_PROFILE) $(BIN)/python -m pytest -q --nbval-lax \
+		--nbval-cell-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider notebooks
+
+bench: setup
+	$(BIN)/python -m coursekit.bench $(NAME) --profile $(or $(PROFILE),cpu)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,92 @@
+"""Benchmarks: train a notebook's models under a profile and report quality and speed.
+
+    python -m coursekit.bench autoencoder --profile cpu --out reports/autoencoder-cpu.json
+
+Each topic module registered in ``BENCHMARKS`` provides ``benchmark(profile, out_dir)``,
+which trains from scratch (no checkpoint reuse) and returns a dict of metrics; this
+module adds wall time and the machine description and writes JSON. Speed and quality
+are measured here, never asserted as wall-clock limits in the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from .profiles import PROFILE_ENV, PROFILES, check_profile
+
+# name -> module providing benchmark(profile: str, out_dir: Path) -> dict
+BENCHMARKS = {
+    "autoencoder": "coursekit.autoencoder",
+}
+
+
+def machine() -> dict:
+    import keras
+    import tensorflow as tf
+
+    gpus = [
+        tf.config.experimental.get_device_details(g).get("device_name", g.name)
+        for g in tf.config.list_physical_devices("GPU")
+    ]
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "gpus": gpus,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
+
+
+def run(name: str, profile: str, out: Path) -> dict:
+    """Run benchmark ``name`` under ``profile``; write and return the report."""
+    if name not in BENCHMARKS:
+        raise SystemExit(f"Unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}.")
+    check_profile(profile)
+    os.environ[PROFILE_ENV] = profile  # so every Budget in the run reads this profile
+    from .device import setup
+
+    info = setup()
+    module = importlib.import_module(BENCHMARKS[name])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    metrics = module.benchmark(profile, out.parent)
+    report = {
+        "benchmark": name,
+        "profile": profile,
+        "seed": info.seed,
+        "precision": info.precision,
+        "wall_time_s": round(time.perf_counter() - start, 1),
+        **metrics,
+        "machine": machine(),
+    }
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2, default=float))
+    os.replace(tmp, out)
+    print(json.dumps({k: v for k, v in report.items() if k != "machine"}, indent=2, default=float))
+    print(f"report written to {out}")
+    return report
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m coursekit.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", choices=sorted(BENCHMARKS))
+    parser.add_argument("--profile", default="cpu", choices=PROFILES)
+    parser.add_argument("--out", type=Path, default=None,
+                        help="JSON report path (default reports/NAME-PROFILE.json)")
+    args = parser.parse_args(argv)
+    out = args.out or Path("reports") / f"{args.name}-{args.profile}.json"
+    run(args.name, args.profile, out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,63 @@
+"""Repository hygiene: pins agree, notebooks are stored clean, every notebook is registered."""
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _pins(lines):
+    pins = {}
+    for line in lines:
+        line = line.split("#")[0].strip().lstrip("- ").strip()
+        match = re.fullmatch(r"([A-Za-z0-9_.\-\[\]]+)==([\w.\-]+)", line)
+        if match:
+            pins[match.group(1).lower()] = match.group(2)
+    return pins
+
+
+def test_environment_yml_matches_requirements():
+    requirements = _pins((ROOT / "requirements.txt").read_text().splitlines())
+    text = (ROOT / "environment.yml").read_text()
+    pip_section = text.split("- pip:", 1)[1].splitlines()
+    environment = _pins(pip_section)
+    assert requirements, "requirements.txt pins nothing"
+    assert environment == requirements
+    python = re.search(r"python=(\d+\.\d+)", text).group(1)
+    assert tuple(map(int, python.split("."))) >= (3, 11)
+
+
+def test_every_requirement_is_pinned():
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            assert "==" in line, f"requirements.txt: {line!r} is not pinned with =="
+
+
+def _notebooks():
+    return sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_notebooks_are_stored_without_outputs():
+    assert _notebooks(), "no notebooks found"
+    for path in _notebooks():
+        notebook = json.loads(path.read_text())
+        for index, cell in enumerate(notebook["cells"]):
+            if cell["cell_type"] == "code":
+                assert not cell.get("outputs"), f"{path.name} cell {index} has outputs"
+                assert cell.get("execution_count") is None, f"{path.name} cell {index} was run"
+
+
+def test_notebooks_use_the_course_kernel_and_set_up_first():
+    for path in _notebooks():
+        notebook = json.loads(path.read_text())
+        assert notebook["metadata"]["kernelspec"]["name"] == "coursekit", path.name
+        first_code = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+        assert "setup(" in "".join(first_code["source"]), f"{path.name}: setup() not first"
+
+
+def test_readme_lists_every_notebook():
+    readme = (ROOT / "README.md").read_text()
+    for path in _notebooks():
+        assert path.stem in readme, f"README.md does not describe {path.name}"

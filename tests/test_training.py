@@ -1,0 +1,124 @@
+"""Checkpoint-and-resume, progress logging and sample grids."""
+
+import keras
+import numpy as np
+import pytest
+
+from coursekit import training
+
+
+class TinyModel(keras.Model):
+    """A subclassed model with a custom train_step and a loss tracker, like the course's."""
+
+    def __init__(self):
+        super().__init__()
+        self.hidden = keras.layers.Dense(8, activation="tanh")
+        self.out = keras.layers.Dense(1)
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+    @property
+    def metrics(self):
+        return [self.loss_tracker]
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        x, y = data
+        with tf.GradientTape() as tape:
+            loss = keras.ops.mean(keras.ops.square(self(x) - y))
+        grads = tape.gradient(loss, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
+        self.loss_tracker.update_state(loss)
+        return {"loss": self.loss_tracker.result()}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
+    return tmp_path
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    return x, x.sum(1, keepdims=True)
+
+
+def _fresh_model():
+    keras.utils.set_random_seed(7)
+    model = TinyModel()
+    model.compile(keras.optimizers.Adam(1e-2))
+    return model
+
+
+def _weights(model):
+    return [w.numpy().copy() for w in model.weights]
+
+
+def test_resume_continues_exactly_where_it_stopped(cache, capsys):
+    x, y = _data()
+    straight = _fresh_model()
+    training.fit_resumable(straight, x, y=y, epochs=4, name=None, batch_size=16, shuffle=False)
+
+    first = _fresh_model()
+    h1 = training.fit_resumable(first, x, y=y, epochs=2, name="tiny", config={"lr": 1e-2},
+                                batch_size=16, shuffle=False)
+    assert len(h1["loss"]) == 2
+    assert (training.checkpoint_dir("tiny") / "state.json").exists()
+
+    resumed = _fresh_model()  # a new kernel: fresh weights, fresh optimizer
+    h2 = training.fit_resumable(resumed, x, y=y, epochs=4, name="tiny", config={"lr": 1e-2},
+                                batch_size=16, shuffle=False)
+    assert "resuming checkpoint" in capsys.readouterr().out
+    assert len(h2["loss"]) == 4 and h2["loss"][:2] == h1["loss"]
+    assert int(resumed.optimizer.iterations.numpy()) == 16
+    for a, b in zip(_weights(straight), _weights(resumed), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_finished_checkpoint_is_reused_without_training(cache, capsys):
+    x, y = _data()
+    trained = _fresh_model()
+    training.fit_resumable(trained, x, y=y, epochs=3, name="tiny", batch_size=16)
+    reused = _fresh_model()
+    reused(x[:1])  # build, as a notebook cell would by using the model
+    history = training.fit_resumable(reused, x, y=y, epochs=3, name="tiny", batch_size=16)
+    assert "reusing checkpoint" in capsys.readouterr().out
+    assert len(history["loss"]) == 3
+    assert int(reused.optimizer.iterations.numpy()) == 12
+    for a, b in zip(_weights(trained), _weights(reused), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_other_config_starts_afresh(cache, capsys):
+    x, y = _data()
+    training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name="tiny", config={"lr": 1},
+                           batch_size=16)
+    history = training.fit_resumable(_fresh_model(), x, y=y, epochs=1, name="tiny",
+                                     config={"lr": 2}, batch_size=16)
+    assert "other settings" in capsys.readouterr().out
+    assert len(history["loss"]) == 1
+
+
+def test_progress_logger_measures_throughput(cache, capsys):
+    x, y = _data()
+    history = training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name=None,
+                                     batch_size=16, examples_per_step=16)
+    out = capsys.readouterr().out
+    assert "epoch 1/2" in out and "epoch 2/2" in out and "ex/s" in out
+    assert history["_throughput"] > 0
+
+
+def test_sample_grid_records_frames_and_animation(cache, tmp_path):
+    x, y = _data()
+    grid = training.SampleGrid(lambda: np.random.rand(6, 28, 28, 1), every=1, ncols=3)
+    training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name=None, batch_size=16,
+                           callbacks=[grid])
+    assert grid.epochs == [0, 1, 2]
+    assert grid.frames[0].shape == (2 * 29 - 1, 3 * 29 - 1, 1) and grid.frames[0].dtype == np.uint8
+    gif = grid.save_animation(tmp_path / "anim.gif")
+    assert gif.stat().st_size > 0
