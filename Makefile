@@ -38,7 +38,7 @@ unit: setup
 	$(BIN)/python -m pytest -q tests
 
 notebooks: setup
-	COURSEKIT_PROFILE=$(COURSEKIT_PROFILE) $(BIN)/python -m pytest -q --nbval-lax \
+	COURSEKIT_PROFILE=$(COURSEKIT_PROFILE) COURSEKIT_STATIC_WIDGETS=1 $(BIN)/python -m pytest -q --nbval-lax \
 		--nbval-cell-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider notebooks
 
 bench: setup

@@ -24,6 +24,9 @@ from .profiles import PROFILE_ENV, PROFILES, check_profile
 # name -> module providing benchmark(profile: str, out_dir: Path) -> dict
 BENCHMARKS = {
     "autoencoder": "coursekit.autoencoder",
+    "vae": "coursekit.vae",
+    "gan": "coursekit.gan",
+    "pokemon": "coursekit.pokemon",
 }
 
 
