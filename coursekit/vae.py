@@ -34,21 +34,22 @@ LOG_2PI = math.log(2.0 * math.pi)
 
 BUDGET = Budget(
     smoke=dict(
-        batch=100, learning_rate=1e-3, train_size=6_000, epochs=3, test_size=500,
-        iwae_k=50, iwae_images=200,
-        epochs_2d=3, ae_epochs=3, beta_train_size=3_000, beta_epochs=3,
+        batch=100, learning_rate=1e-3, train_size=10_000, epochs=3, test_size=1_000,
+        iwae_k=50, iwae_images=300, nll_target=135.0,
+        epochs_2d=3, ae_epochs=3, beta_train_size=5_000, beta_epochs=3,
     ),
     cpu=dict(
-        batch=100, learning_rate=1e-3, train_size=60_000, epochs=25, test_size=10_000,
-        iwae_k=200, iwae_images=10_000,
-        epochs_2d=8, ae_epochs=8, beta_train_size=20_000, beta_epochs=5,
+        batch=100, learning_rate=1e-3, train_size=60_000, epochs=40, test_size=10_000,
+        iwae_k=1_000, iwae_images=10_000, nll_target=95.0,
+        epochs_2d=10, ae_epochs=10, beta_train_size=20_000, beta_epochs=8,
     ),
     gpu=dict(
-        batch=100, learning_rate=1e-3, train_size=60_000, epochs=200, test_size=10_000,
-        iwae_k=5_000, iwae_images=10_000,
+        batch=100, learning_rate=1e-3, train_size=60_000, epochs=300, test_size=10_000,
+        iwae_k=5_000, iwae_images=10_000, nll_target=92.0,
         epochs_2d=50, ae_epochs=50, beta_train_size=60_000, beta_epochs=30,
     ),
 )
+BETAS = (0.1, 0.3, 1.0, 3.0, 10.0)  # the beta knob of section 8
 
 
 # --------------------------------------------------------------------------- closed forms
@@ -135,17 +136,18 @@ def binarizer(seed: int):
 
 
 def train_pipeline(images, batch: int, seed: int = 0):
-    """Shuffled batches of ``images`` binarised afresh each epoch (see ``binarizer``)."""
+    """Shuffled batches of ``images`` binarised afresh each epoch (see ``binarizer``).
+
+    The binarising map runs after ``make_pipeline`` in a single thread: the generator is
+    stateful, so one thread is what makes a seed give the same draws on every run.
+    """
     import tensorflow as tf
 
     from .data import make_pipeline
 
     images = _check_images(images)
-    ds = make_pipeline(images, batch, shuffle=True, seed=seed, map_fn=binarizer(seed))
-    # the generator is stateful: draw from it in one thread so a seed gives one data order
-    options = tf.data.Options()
-    options.deterministic = True
-    return ds.with_options(options)
+    ds = make_pipeline(images, batch, shuffle=True, seed=seed)
+    return ds.map(binarizer(seed)).prefetch(tf.data.AUTOTUNE)
 
 
 # --------------------------------------------------------------------------- model
@@ -308,6 +310,96 @@ def train_vae(
         config=config, callbacks=callbacks, examples_per_step=budget.batch,
     )
     return model, history
+
+
+class PlainAutoencoder(keras.Model):
+    """A deterministic autoencoder with the VAE's layers, for comparison (02_vae, section 7).
+
+    Same MLP and Bernoulli reconstruction loss as ``VAE`` but a single code per image and
+    no KL term, as in notebook 01: nothing makes its codes fill N(0, I), so decoding
+    random codes shows what lies between and around the training codes.
+    """
+
+    def __init__(self, latent_dim: int = 2, hidden=HIDDEN, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim, self.hidden = latent_dim, tuple(hidden)
+        layers = [keras.layers.Flatten()]
+        layers += [keras.layers.Dense(w, activation="relu") for w in hidden]
+        self.encoder = keras.Sequential(
+            [*layers, keras.layers.Dense(latent_dim, dtype="float32")], name="encoder")
+        self.decoder = make_decoder(latent_dim, hidden)
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+
+    @property
+    def metrics(self):
+        return [self.reconstruction_tracker]
+
+    def call(self, images, training=False):
+        return self.decoder(self.encoder(images, training=training), training=training)
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        images = data[0] if isinstance(data, tuple) else data
+        with tf.GradientTape() as tape:
+            loss = ops.mean(-bernoulli_log_likelihood(images, self(images, training=True)))
+        gradients = tape.gradient(loss, self.trainable_weights)
+        self.optimizer.apply(gradients, self.trainable_weights)
+        self.reconstruction_tracker.update_state(loss)
+        return {"reconstruction": self.reconstruction_tracker.result()}
+
+    def test_step(self, data):
+        images = data[0] if isinstance(data, tuple) else data
+        loss = ops.mean(-bernoulli_log_likelihood(images, self(images)))
+        self.reconstruction_tracker.update_state(loss)
+        return {"reconstruction": self.reconstruction_tracker.result()}
+
+    def encode(self, images, batch: int = 1000) -> np.ndarray:
+        return self.encoder.predict(_check_images(images), batch_size=batch, verbose=0)
+
+    def decode(self, z, batch: int = 1000) -> np.ndarray:
+        logits = self.decoder.predict(np.asarray(z, np.float32), batch_size=batch, verbose=0)
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim,
+                "hidden": list(self.hidden)}
+
+
+def train_autoencoder(images, budget=None, *, latent_dim: int = 2,
+                      name: str | None = "02_vae/plain_ae", seed: int = 0):
+    """Train a ``PlainAutoencoder`` on binarised ``images`` for ``budget.ae_epochs``."""
+    from .training import fit_resumable
+
+    budget = budget or BUDGET.get()
+    images = _check_images(images)
+    model = PlainAutoencoder(latent_dim)
+    model.compile(optimizer=keras.optimizers.Adam(budget.learning_rate))
+    config = dict(kind="plain_ae", latent_dim=latent_dim, hidden=HIDDEN, seed=seed,
+                  n=len(images), batch=budget.batch, learning_rate=budget.learning_rate)
+    history = fit_resumable(
+        model, train_pipeline(images, budget.batch, seed), epochs=budget.ae_epochs,
+        name=name, config=config, examples_per_step=budget.batch,
+    )
+    return model, history
+
+
+def beta_sweep(images, binary_test, betas=BETAS, budget=None, latent_dim: int = LATENT_DIM):
+    """Train one VAE per beta (checkpointed) and measure test reconstruction and KL.
+
+    Returns a list of dicts (beta, model, reconstruction, kl), in the order of ``betas``.
+    Introduced in 02_vae, section 8 (the beta knob, Higgins et al. 2017).
+    """
+    budget = budget or BUDGET.get()
+    images = _check_images(images)[: budget.beta_train_size]
+    results = []
+    for beta in betas:
+        model, _ = train_vae(images, budget, latent_dim=latent_dim, beta=float(beta),
+                             epochs=budget.beta_epochs, name=f"02_vae/beta-{beta:g}")
+        bound = elbo(model, binary_test)
+        results.append(dict(beta=float(beta), model=model,
+                            reconstruction=bound["reconstruction"], kl=bound["kl"]))
+    return results
 
 
 # --------------------------------------------------------------------------- evaluation
