@@ -278,6 +278,10 @@ def fit_resumable(
             verb = "reusing" if initial_epoch >= epochs else "resuming"
             print(f"{verb} checkpoint {checkpoint.directory} (trained {state['epoch']} epochs)")
         all_callbacks.append(_SaveEveryEpoch(checkpoint, history))
+    import tensorflow as tf
+
+    if isinstance(data, tf.data.Dataset):
+        fit_kwargs.setdefault("shuffle", False)  # the pipeline shuffles (make_pipeline)
     if initial_epoch < epochs:
         result = model.fit(
             data, epochs=epochs, initial_epoch=initial_epoch, callbacks=all_callbacks,
