@@ -2,12 +2,14 @@
 
 Introduced in 02_vae. Section numbers below refer to that notebook:
 
-- section 1-3: ``gaussian_kl``, ``lecture_penalty`` (the derivation's closed forms);
-- section 4: ``binarize``, ``binarizer``, ``train_pipeline`` (stochastically binarised MNIST,
-  as in Burda et al. 2015), ``Sampling``, ``VAE``, ``train_vae``;
+- section 3: ``gaussian_kl``, ``lecture_penalty`` (the closed-form KL and the lecture's penalty);
+- section 4: ``Sampling`` (the reparameterisation trick);
+- section 5: ``binarize``, ``binarizer``, ``train_pipeline`` (stochastically binarised MNIST,
+  as in Burda et al. 2015), ``VAE``, ``train_vae``;
 - section 6: ``elbo``, ``iwae_nll`` (test ELBO and importance-sampled negative log-likelihood);
-- ``prior_samples``: decoded draws from the prior of the section-4 VAE (notebook 03 compares
-  its FID with the GAN's); ``benchmark``: what ``python -m coursekit.bench vae`` runs.
+- section 9: ``PlainAutoencoder``, ``train_autoencoder``; section 10: ``beta_sweep``;
+- ``prior_samples``: decoded draws from the prior of the section-5 VAE (notebook 03 compares
+  its samples with the GAN's); ``benchmark``: what ``python -m coursekit.bench vae`` runs.
 
 Every likelihood here is in nats per image (natural log, summed over the 784 pixels).
 """
@@ -26,9 +28,9 @@ from keras import ops
 
 from .profiles import PROFILE_ENV, Budget
 
-LATENT_DIM = 32  # the MNIST VAE of section 4 (and of prior_samples)
+LATENT_DIM = 32  # the MNIST VAE of section 5 (and of prior_samples)
 HIDDEN = (512, 256)  # encoder layer widths; the decoder mirrors them
-CHECKPOINT = "02_vae/vae"  # fit_resumable name of the section-4 VAE
+CHECKPOINT = "02_vae/vae"  # fit_resumable name of the section-5 VAE
 TEST_SEED = 2015  # the test set is binarised once, with this seed (Burda et al. 2015)
 LOG_2PI = math.log(2.0 * math.pi)
 
@@ -49,7 +51,7 @@ BUDGET = Budget(
         epochs_2d=50, ae_epochs=50, beta_train_size=60_000, beta_epochs=30,
     ),
 )
-BETAS = (0.1, 0.3, 1.0, 3.0, 10.0)  # the beta knob of section 8
+BETAS = (0.1, 0.3, 1.0, 3.0, 10.0)  # the beta knob of section 10
 
 
 # --------------------------------------------------------------------------- closed forms
@@ -58,7 +60,7 @@ BETAS = (0.1, 0.3, 1.0, 3.0, 10.0)  # the beta knob of section 8
 def gaussian_kl(mean, log_var):
     """KL(N(mean, diag(exp(log_var))) || N(0, I)) summed over the last axis, in nats.
 
-    Introduced in 02_vae, section 2: 0.5 * sum(exp(log_var) - (1 + log_var) + mean^2).
+    Introduced in 02_vae, section 3: 0.5 * sum(exp(log_var) - (1 + log_var) + mean^2).
     """
     return 0.5 * ops.sum(ops.exp(log_var) - 1.0 - log_var + ops.square(mean), axis=-1)
 
@@ -66,7 +68,7 @@ def gaussian_kl(mean, log_var):
 def lecture_penalty(mean, log_var):
     """The lecture's penalty sum_i (exp(s_i) - (1 + s_i) + m_i^2), s_i a log-variance.
 
-    Equal to 2 * ``gaussian_kl`` (introduced in 02_vae, section 2).
+    Equal to 2 * ``gaussian_kl`` (introduced in 02_vae, section 3).
     """
     return ops.sum(ops.exp(log_var) - (1.0 + log_var) + ops.square(mean), axis=-1)
 
@@ -108,7 +110,7 @@ def _check_images(images, what: str = "images") -> np.ndarray:
 def binarize(images, seed: int = TEST_SEED) -> np.ndarray:
     """Draw every pixel once as Bernoulli(intensity): the fixed binarised test set.
 
-    Introduced in 02_vae, section 4. Thresholding at 0.5 instead gives a different, much
+    Introduced in 02_vae, section 5. Thresholding at 0.5 instead gives a different, much
     easier data set whose likelihoods cannot be compared with the literature's.
     """
     images = _check_images(images)
@@ -121,7 +123,7 @@ def binarizer(seed: int):
 
     The draws come from a ``tf.random.Generator`` seeded with ``seed``; its state lives
     outside the data set, so a new epoch (a new iterator) continues the random stream
-    instead of repeating it. Introduced in 02_vae, section 4.
+    instead of repeating it. Introduced in 02_vae, section 5.
     """
     import tensorflow as tf
 
@@ -158,7 +160,7 @@ class Sampling(keras.layers.Layer):
     """The reparameterisation trick: z = mean + exp(log_var / 2) * eps, eps ~ N(0, I).
 
     The randomness enters through eps only, so gradients flow to mean and log_var.
-    Introduced in 02_vae, section 3.
+    Introduced in 02_vae, section 4.
     """
 
     def __init__(self, seed: int | None = None, **kwargs):
@@ -209,7 +211,7 @@ class VAE(keras.Model):
     loss = reconstruction + beta * kl per image, where reconstruction = -log p(x|z) for
     one z ~ q(z|x) and kl = KL(q(z|x) || N(0, I)) in closed form; beta = 1 is the VAE of
     Kingma & Welling, other values the beta-VAE knob. ``call`` returns the decoder's
-    logits for a sampled code. Introduced in 02_vae, section 4.
+    logits for a sampled code. Introduced in 02_vae, section 5.
     """
 
     def __init__(self, latent_dim: int = LATENT_DIM, hidden=HIDDEN, beta: float = 1.0,
@@ -298,7 +300,7 @@ def train_vae(
 
     Sizes come from ``budget`` (default: the active profile of ``BUDGET``). Training goes
     through ``fit_resumable``: with a ``name`` a re-run reuses the checkpoint. Returns
-    (model, history). Introduced in 02_vae, section 4.
+    (model, history). Introduced in 02_vae, section 5.
     """
     from .training import fit_resumable
 
@@ -317,7 +319,7 @@ def train_vae(
 
 
 class PlainAutoencoder(keras.Model):
-    """A deterministic autoencoder with the VAE's layers, for comparison (02_vae, section 7).
+    """A deterministic autoencoder with the VAE's layers, for comparison (02_vae, section 9).
 
     Same MLP and Bernoulli reconstruction loss as ``VAE`` but a single code per image and
     no KL term, as in notebook 01: nothing makes its codes fill N(0, I), so decoding
@@ -391,7 +393,7 @@ def beta_sweep(images, binary_test, betas=BETAS, budget=None, latent_dim: int = 
     """Train one VAE per beta (checkpointed) and measure test reconstruction and KL.
 
     Returns a list of dicts (beta, model, reconstruction, kl), in the order of ``betas``.
-    Introduced in 02_vae, section 8 (the beta knob, Higgins et al. 2017).
+    Introduced in 02_vae, section 10 (the beta knob, Higgins et al. 2017).
     """
     budget = budget or BUDGET.get()
     images = _check_images(images)[: budget.beta_train_size]
@@ -486,7 +488,7 @@ def _profile(name: str):
 
 
 def trained_vae(profile: str | None = None) -> VAE:
-    """The section-4 VAE of notebook 02 for ``profile``: its checkpoint, or trained now.
+    """The section-5 VAE of notebook 02 for ``profile``: its checkpoint, or trained now.
 
     Uses the same ``train_vae`` call (and checkpoint name) as the notebook, so a model the
     notebook trained is reused, and one trained here is reused by the notebook.
@@ -520,7 +522,7 @@ def prior_samples(n: int, profile: str | None = None, seed: int = 0) -> np.ndarr
 
 
 def benchmark(profile: str, out_dir: Path) -> dict:
-    """Train the section-4 VAE from scratch and report test NLL (IWAE), ELBO, KL and speed."""
+    """Train the section-5 VAE from scratch and report test NLL (IWAE), ELBO, KL and speed."""
     from .data import load_mnist
 
     budget = BUDGET.get(profile)
