@@ -116,3 +116,19 @@ def test_budget_has_every_profile():
         sizes = vae.BUDGET.get(profile)
         assert sizes.iwae_images <= sizes.test_size
         assert sizes.beta_train_size <= sizes.train_size
+
+
+def test_iwae_is_exact_when_q_is_the_prior_and_the_decoder_ignores_z():
+    model = vae.VAE(latent_dim=3, seed=1)
+    images = vae.binarize(np.full((4, 28, 28, 1), 0.4, np.float32), seed=0)
+    model(images)  # build
+    for head in ("mean", "log_var"):  # q(z|x) = N(0, I) = p(z)
+        layer = model.encoder.get_layer(head)
+        layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+    logits = model.decoder.get_layer("logits")
+    bias = np.random.default_rng(0).normal(size=784).astype(np.float32)
+    logits.set_weights([np.zeros_like(logits.get_weights()[0]), bias])  # p(x|z) = p(x)
+    flat = images.reshape(4, -1)
+    exact = np.sum(flat * bias - np.logaddexp(0.0, bias), axis=1)  # log p(x), by hand
+    np.testing.assert_allclose(vae.iwae_nll(model, images, k=5), -exact, rtol=1e-5)
+    np.testing.assert_allclose(vae.elbo(model, images)["elbo_per_image"], exact, rtol=1e-5)
