@@ -67,3 +67,19 @@ def test_classifier_path_is_in_the_cache(isolated):
     model = metrics.build_classifier()
     assert model.get_layer(metrics.FEATURE_LAYER).units == 128
     assert model.output.shape == (None, 10)
+
+
+def test_scorer_and_tracker_with_an_untrained_classifier(monkeypatch):
+    untrained = metrics.build_classifier(seed=0)
+    monkeypatch.setattr(metrics, "load_classifier", lambda retrain=False: untrained)
+    rng = np.random.default_rng(0)
+    reference = rng.uniform(size=(300, 28, 28, 1)).astype(np.float32)
+    scorer = metrics.SampleScorer(reference)
+    assert scorer.fid(reference) == pytest.approx(0.0, abs=1e-4)
+    result = scorer.score(np.zeros((50, 28, 28), np.uint8))
+    assert result["fid"] > 0.0 and result["histogram"].sum() == pytest.approx(1.0)
+    tracker = metrics.QualityTracker(lambda n: reference[:n], scorer, n=100, every=2)
+    tracker.on_train_begin()
+    tracker.on_epoch_end(0)  # not an evaluation epoch
+    tracker.on_epoch_end(1)
+    assert tracker.epochs == [0, 2] and len(tracker.fids) == len(tracker.histograms) == 2
