@@ -29,8 +29,8 @@ class ProgressLogger(keras.callbacks.Callback):
 
     Plain lines read well both in a notebook and in a CI log, unlike carriage-return
     progress bars. Use it with ``fit(..., verbose=0)``. With ``examples_per_step`` set,
-    it also measures training throughput (examples per second, excluding the first
-    epoch's compilation step) in ``throughput``.
+    it also measures training throughput in ``throughput``: examples per second over all
+    steps but the very first, which traces and compiles the graph.
     """
 
     def __init__(self, examples_per_step: int | None = None, every_seconds: float = 60.0):
@@ -39,6 +39,7 @@ class ProgressLogger(keras.callbacks.Callback):
         self.every_seconds = every_seconds
         self.train_seconds = 0.0
         self.timed_steps = 0
+        self._compiled = False
 
     def on_train_begin(self, logs=None):
         self._epochs = self.params.get("epochs")
@@ -47,14 +48,16 @@ class ProgressLogger(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
         self._start = self._last_print = time.perf_counter()
-        self._first_step_end = None
+        self._timed_from = self._start if self._compiled else None
+        self._untimed_steps = 0
         self._step = 0
 
     def on_train_batch_end(self, batch, logs=None):
         self._step = batch + 1
         now = time.perf_counter()
-        if self._first_step_end is None:
-            self._first_step_end = now  # the first step includes tracing; leave it out
+        if not self._compiled:
+            self._compiled = True
+            self._timed_from, self._untimed_steps = now, self._step
         if now - self._last_print >= self.every_seconds:
             self._last_print = now
             print(f"  epoch {self._epoch + 1} step {self._step}/{self._steps}  "
@@ -62,20 +65,19 @@ class ProgressLogger(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         now = time.perf_counter()
-        seconds = now - self._start
-        if self._first_step_end is not None and self._step > 1:
-            self.train_seconds += now - self._first_step_end
-            self.timed_steps += self._step - 1
+        if self._timed_from is not None:
+            self.train_seconds += now - self._timed_from
+            self.timed_steps += self._step - self._untimed_steps
         rate = ""
         if self.examples_per_step and self.throughput:
             rate = f"  {self.throughput:,.0f} ex/s"
         print(f"epoch {epoch + 1}/{self._epochs}  {_format_logs(logs or {})}  "
-              f"{seconds:.1f}s{rate}", flush=True)
+              f"{now - self._start:.1f}s{rate}", flush=True)
 
     @property
     def throughput(self) -> float | None:
         """Training examples per second over the timed steps, or None if not measured."""
-        if not self.examples_per_step or self.train_seconds <= 0:
+        if not self.examples_per_step or self.train_seconds <= 0 or self.timed_steps <= 0:
             return None
         return self.timed_steps * self.examples_per_step / self.train_seconds
 
