@@ -174,6 +174,22 @@ def train_autoencoder(model: Autoencoder, images: np.ndarray, *, epochs: int, ba
                          examples_per_step=batch_size)
 
 
+def trained_2d_autoencoder(images: np.ndarray | None = None):
+    """The 2-D-code autoencoder of 01_autoencoders, section 2: (model, history).
+
+    Reuses its checkpoint when present, else trains it with the notebook's settings on
+    ``images`` (default: the profile's MNIST training subset). Notebook 02 (section 9)
+    decodes random codes with this very model, next to the VAE's prior samples.
+    """
+    sizes = BUDGET.get()
+    if images is None:
+        images = load_mnist("train").images[: sizes.train_subset]
+    model = build_autoencoder("dense-small", code_dim=2)
+    history = train_autoencoder(model, images, epochs=sizes.epochs_2d, batch_size=sizes.batch,
+                                name="01_autoencoders/dense_2d")
+    return model, history
+
+
 def reconstruction_error(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> float:
     """Average summed squared error per image, on [0, 1] pixels (Hinton & Salakhutdinov)."""
     reconstructions = model.predict(images, batch_size=batch_size, verbose=0)

@@ -7,7 +7,8 @@ Introduced in 02_vae. Section numbers below refer to that notebook:
 - section 5: ``binarize``, ``binarizer``, ``train_pipeline`` (stochastically binarised MNIST,
   as in Burda et al. 2015), ``VAE``, ``train_vae``;
 - section 6: ``elbo``, ``iwae_nll`` (test ELBO and importance-sampled negative log-likelihood);
-- section 9: ``PlainAutoencoder``, ``train_autoencoder``; section 10: ``beta_sweep``;
+- section 9 reuses notebook 01's 2-D autoencoder (``autoencoder.trained_2d_autoencoder``);
+- section 10: ``beta_sweep``;
 - ``prior_samples``: decoded draws from the prior of the section-5 VAE (notebook 03 compares
   its samples with the GAN's); ``benchmark``: what ``python -m coursekit.bench vae`` runs.
 
@@ -38,17 +39,17 @@ BUDGET = Budget(
     smoke=dict(
         batch=100, learning_rate=1e-3, train_size=10_000, epochs=4, test_size=1_000,
         iwae_k=50, iwae_images=300, nll_target=140.0,
-        epochs_2d=3, ae_epochs=3, beta_train_size=5_000, beta_epochs=3,
+        epochs_2d=3, beta_train_size=5_000, beta_epochs=3,
     ),
     cpu=dict(
         batch=100, learning_rate=1e-3, train_size=60_000, epochs=40, test_size=10_000,
         iwae_k=1_000, iwae_images=10_000, nll_target=95.0,
-        epochs_2d=10, ae_epochs=10, beta_train_size=20_000, beta_epochs=8,
+        epochs_2d=10, beta_train_size=20_000, beta_epochs=8,
     ),
     gpu=dict(
         batch=100, learning_rate=1e-3, train_size=60_000, epochs=300, test_size=10_000,
         iwae_k=5_000, iwae_images=10_000, nll_target=92.0,
-        epochs_2d=50, ae_epochs=50, beta_train_size=60_000, beta_epochs=30,
+        epochs_2d=50, beta_train_size=60_000, beta_epochs=30,
     ),
 )
 BETAS = (0.1, 0.3, 1.0, 3.0, 10.0)  # the beta knob of section 10
@@ -314,77 +315,6 @@ def train_vae(
     history = fit_resumable(
         model, train_pipeline(images, budget.batch, seed), epochs=epochs, name=name,
         config=config, callbacks=callbacks, examples_per_step=budget.batch,
-    )
-    return model, history
-
-
-class PlainAutoencoder(keras.Model):
-    """A deterministic autoencoder with the VAE's layers, for comparison (02_vae, section 9).
-
-    Same MLP and Bernoulli reconstruction loss as ``VAE`` but a single code per image and
-    no KL term, as in notebook 01: nothing makes its codes fill N(0, I), so decoding
-    random codes shows what lies between and around the training codes.
-    """
-
-    def __init__(self, latent_dim: int = 2, hidden=HIDDEN, **kwargs):
-        super().__init__(**kwargs)
-        self.latent_dim, self.hidden = latent_dim, tuple(hidden)
-        layers = [keras.layers.Flatten()]
-        layers += [keras.layers.Dense(w, activation="relu") for w in hidden]
-        self.encoder = keras.Sequential(
-            [*layers, keras.layers.Dense(latent_dim, dtype="float32")], name="encoder")
-        self.decoder = make_decoder(latent_dim, hidden)
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
-
-    @property
-    def metrics(self):
-        return [self.reconstruction_tracker]
-
-    def call(self, images, training=False):
-        return self.decoder(self.encoder(images, training=training), training=training)
-
-    def train_step(self, data):
-        import tensorflow as tf
-
-        images = data[0] if isinstance(data, tuple) else data
-        with tf.GradientTape() as tape:
-            loss = ops.mean(-bernoulli_log_likelihood(images, self(images, training=True)))
-        gradients = tape.gradient(loss, self.trainable_weights)
-        self.optimizer.apply(gradients, self.trainable_weights)
-        self.reconstruction_tracker.update_state(loss)
-        return {"reconstruction": self.reconstruction_tracker.result()}
-
-    def test_step(self, data):
-        images = data[0] if isinstance(data, tuple) else data
-        loss = ops.mean(-bernoulli_log_likelihood(images, self(images)))
-        self.reconstruction_tracker.update_state(loss)
-        return {"reconstruction": self.reconstruction_tracker.result()}
-
-    def encode(self, images, batch: int = 1000) -> np.ndarray:
-        return _batched(self.encoder, _check_images(images), batch)
-
-    def decode(self, z, batch: int = 1000) -> np.ndarray:
-        return _batched(lambda b: ops.sigmoid(self.decoder(b)), np.asarray(z, np.float32), batch)
-
-    def get_config(self):
-        return {**super().get_config(), "latent_dim": self.latent_dim,
-                "hidden": list(self.hidden)}
-
-
-def train_autoencoder(images, budget=None, *, latent_dim: int = 2,
-                      name: str | None = "02_vae/plain_ae", seed: int = 0):
-    """Train a ``PlainAutoencoder`` on binarised ``images`` for ``budget.ae_epochs``."""
-    from .training import fit_resumable
-
-    budget = budget or BUDGET.get()
-    images = _check_images(images)
-    model = PlainAutoencoder(latent_dim)
-    model.compile(optimizer=keras.optimizers.Adam(budget.learning_rate))
-    config = dict(kind="plain_ae", latent_dim=latent_dim, hidden=HIDDEN, seed=seed,
-                  n=len(images), batch=budget.batch, learning_rate=budget.learning_rate)
-    history = fit_resumable(
-        model, train_pipeline(images, budget.batch, seed), epochs=budget.ae_epochs,
-        name=name, config=config, examples_per_step=budget.batch,
     )
     return model, history
 
