@@ -35,10 +35,10 @@ BUDGET = Budget(
     smoke=dict(toy_steps=600, dstar_steps=800, batch=64, k=1,
                mlp_epochs=2, dcgan_epochs=3, steps_per_epoch=100, collapse_epochs=2,
                dcgan_width=16, eval_samples=1000, fid_samples=2000, throughput_steps=20),
-    cpu=dict(toy_steps=3000, dstar_steps=3000, batch=64, k=1,
-             mlp_epochs=8, dcgan_epochs=16, steps_per_epoch=300, collapse_epochs=4,
+    cpu=dict(toy_steps=1000, dstar_steps=3000, batch=64, k=1,
+             mlp_epochs=8, dcgan_epochs=24, steps_per_epoch=300, collapse_epochs=4,
              dcgan_width=32, eval_samples=2000, fid_samples=10_000, throughput_steps=100),
-    gpu=dict(toy_steps=5000, dstar_steps=5000, batch=128, k=1,
+    gpu=dict(toy_steps=1500, dstar_steps=5000, batch=128, k=1,
              mlp_epochs=50, dcgan_epochs=50, steps_per_epoch=468, collapse_epochs=20,
              dcgan_width=64, eval_samples=5000, fid_samples=10_000, throughput_steps=300),
 )
