@@ -26,7 +26,7 @@ from keras import ops
 
 from .data import load_mnist, make_pipeline
 from .profiles import Budget
-from .training import fit_resumable
+from .training import EveryEpochs, fit_resumable
 
 NOISE_DIM = 100
 GENERATOR_LOSSES = ("saturating", "non_saturating")
@@ -411,28 +411,20 @@ def train_discriminator(discriminator, sample_data, sample_fake, steps: int, m: 
     return losses
 
 
-class ToySnapshots(keras.callbacks.Callback):
+class ToySnapshots(EveryEpochs):
     """Records D(x) on ``grid`` and ``n`` generator samples every ``every`` epochs (and at the
     start): the material for Figure 1's panels. Introduced in 03_gan, section 3."""
 
     def __init__(self, grid, every: int, n: int = 20_000, seed: int = 0):
-        super().__init__()
-        self.grid, self.every = np.asarray(grid, np.float32), every
+        super().__init__(every)
+        self.grid = np.asarray(grid, np.float32)
         self.noise = fixed_noise(n, 1, seed)
-        self.epochs, self.d_values, self.samples = [], [], []
+        self.d_values, self.samples = [], []
 
     def record(self, epoch):
         self.epochs.append(epoch)
         self.d_values.append(d_of_x(self.model.discriminator, self.grid))
         self.samples.append(self.model.generate(noise=self.noise)[:, 0])
-
-    def on_train_begin(self, logs=None):
-        if not self.epochs:
-            self.record(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0:
-            self.record(epoch + 1)
 
 
 # --------------------------------------------------------------------------- benchmark

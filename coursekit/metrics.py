@@ -18,6 +18,7 @@ import keras
 import numpy as np
 
 from .data import cache_dir, load_mnist
+from .training import EveryEpochs
 
 CLASSIFIER_NAME = "mnist_classifier_v1.keras"
 FEATURE_LAYER = "features"
@@ -219,7 +220,7 @@ def fid_floor(scorer: SampleScorer, n: int = 10_000, seed: int = 0) -> float:
     return scorer.fid(train[rng.choice(len(train), size=n, replace=False)])
 
 
-class QualityTracker(keras.callbacks.Callback):
+class QualityTracker(EveryEpochs):
     """Every ``every`` epochs, score ``sample_fn(n)`` (images in [0, 1]) with a SampleScorer.
 
     Keeps ``epochs``, ``fids`` and ``histograms`` lists, for curves of sample quality and
@@ -227,9 +228,8 @@ class QualityTracker(keras.callbacks.Callback):
     """
 
     def __init__(self, sample_fn, scorer: SampleScorer, n: int = 2000, every: int = 1):
-        super().__init__()
-        self.sample_fn, self.scorer, self.n, self.every = sample_fn, scorer, n, every
-        self.epochs: list[int] = []
+        super().__init__(every)
+        self.sample_fn, self.scorer, self.n = sample_fn, scorer, n
         self.fids: list[float] = []
         self.histograms: list[np.ndarray] = []
 
@@ -238,14 +238,6 @@ class QualityTracker(keras.callbacks.Callback):
         self.epochs.append(epoch)
         self.fids.append(result["fid"])
         self.histograms.append(result["histogram"])
-
-    def on_train_begin(self, logs=None):
-        if not self.epochs:
-            self.record(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0:
-            self.record(epoch + 1)
 
 
 def clear_cached_classifier() -> None:

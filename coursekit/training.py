@@ -88,7 +88,33 @@ def tile_frames(images: np.ndarray, ncols: int) -> np.ndarray:
     return (np.clip(tile_images(images, ncols=ncols), 0, 1) * 255).astype(np.uint8)
 
 
-class SampleGrid(keras.callbacks.Callback):
+class EveryEpochs(keras.callbacks.Callback):
+    """Base for callbacks that record something before training and every ``every`` epochs.
+
+    Subclasses implement ``record(epoch)`` and append ``epoch`` to ``self.epochs``; a
+    resumed ``fit`` does not record epoch 0 again.
+    """
+
+    def __init__(self, every: int = 1):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"every must be a positive number of epochs, not {every}")
+        self.every = every
+        self.epochs: list[int] = []
+
+    def record(self, epoch: int) -> None:
+        raise NotImplementedError
+
+    def on_train_begin(self, logs=None):
+        if not self.epochs:
+            self.record(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            self.record(epoch + 1)
+
+
+class SampleGrid(EveryEpochs):
     """Record a grid of samples every ``every`` epochs, for a figure or an animation.
 
     ``sample_fn()`` returns images (N, H, W, C) in [0, 1] (e.g. a generator applied to a
@@ -97,18 +123,9 @@ class SampleGrid(keras.callbacks.Callback):
     """
 
     def __init__(self, sample_fn, every: int = 1, ncols: int = 8):
-        super().__init__()
-        self.sample_fn, self.every, self.ncols = sample_fn, every, ncols
+        super().__init__(every)
+        self.sample_fn, self.ncols = sample_fn, ncols
         self.frames: list[np.ndarray] = []
-        self.epochs: list[int] = []
-
-    def on_train_begin(self, logs=None):
-        if not self.frames:
-            self.record(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0:
-            self.record(epoch + 1)
 
     def record(self, epoch: int) -> None:
         self.frames.append(tile_frames(np.asarray(self.sample_fn()), self.ncols))

@@ -122,3 +122,13 @@ def test_sample_grid_records_frames_and_animation(cache, tmp_path):
     assert grid.frames[0].shape == (2 * 29 - 1, 3 * 29 - 1, 1) and grid.frames[0].dtype == np.uint8
     gif = grid.save_animation(tmp_path / "anim.gif")
     assert gif.stat().st_size > 0
+
+
+def test_periodic_callbacks_follow_their_schedule(cache):
+    x, y = _data()
+    grid = training.SampleGrid(lambda: np.zeros((2, 4, 4, 1)), every=2)
+    training.fit_resumable(_fresh_model(), x, y=y, epochs=5, name=None, batch_size=32,
+                           callbacks=[grid])
+    assert grid.epochs == [0, 2, 4] and len(grid.frames) == 3
+    with pytest.raises(ValueError, match="positive number of epochs"):
+        training.SampleGrid(lambda: None, every=0)
