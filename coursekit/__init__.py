@@ -2,7 +2,9 @@
 
 Modules, one concept each: ``data`` (verified data sets), ``profiles`` (compute budgets),
 ``device`` (seeds and devices), ``training`` (callbacks, checkpoint-and-resume),
-``viz`` (figures), ``bench`` (benchmarks) and one module per notebook topic.
+``viz`` (figures), ``widgets`` (live explorers), ``bench`` (benchmarks) and one module per
+notebook topic: ``autoencoder`` (01), ``vae`` (02), ``gan`` and ``metrics`` (03),
+``pokemon`` (05). Notebooks import a topic module as ``from coursekit import vae``.
 """
 
 import os
@@ -21,12 +23,26 @@ from .data import (  # noqa: E402
 )
 from .device import DEFAULT_SEED, setup  # noqa: E402
 from .profiles import Budget, ProfileError, active_profile  # noqa: E402
+from .training import (  # noqa: E402
+    Checkpoint,
+    EveryEpochs,
+    ProgressLogger,
+    SampleGrid,
+    checkpoint_dir,
+    fit_resumable,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_SEED",
     "Budget",
+    "Checkpoint",
+    "EveryEpochs",
+    "ProgressLogger",
+    "SampleGrid",
+    "checkpoint_dir",
+    "fit_resumable",
     "DataError",
     "ImageData",
     "PokemonSprites",
