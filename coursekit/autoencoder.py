@@ -251,25 +251,20 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     pca_test, _ = pca_reconstruction(images, test.images, 30)
     report["pca_30_sse"] = float(np.mean(np.sum((pca_test - test.images) ** 2, axis=(1, 2, 3))))
 
-    dense = build_autoencoder("dense", 30)
-    history = train_autoencoder(dense, images, epochs=sizes.epochs_30d, batch_size=sizes.batch,
-                                name=None)
-    report["dense_30"] = {
-        "epochs": sizes.epochs_30d,
-        "test_sse": reconstruction_error(dense, test.images),
-        "train_loss_last_epoch": history["loss"][-1],
-        "images_per_s": history["_throughput"],
-    }
+    models = {}
+    for key, architecture, epochs in (("dense_30", "dense", sizes.epochs_30d),
+                                      ("conv_30", "conv", sizes.epochs_conv)):
+        model = models[key] = build_autoencoder(architecture, 30)
+        history = train_autoencoder(model, images, epochs=epochs, batch_size=sizes.batch,
+                                    name=None)
+        report[key] = {
+            "epochs": epochs,
+            "test_sse": reconstruction_error(model, test.images),
+            "train_loss_last_epoch": history["loss"][-1],
+            "images_per_s": history["_throughput"],
+        }
 
-    conv = build_autoencoder("conv", 30)
-    history = train_autoencoder(conv, images, epochs=sizes.epochs_conv, batch_size=sizes.batch,
-                                name=None)
-    report["conv_30"] = {
-        "epochs": sizes.epochs_conv,
-        "test_sse": reconstruction_error(conv, test.images),
-        "images_per_s": history["_throughput"],
-    }
-
+    dense = models["dense_30"]
     codes = few_label_accuracy(dense.encode(train.images), train.labels,
                                dense.encode(test.images), test.labels,
                                n_labelled=sizes.labelled, repeats=sizes.features_repeats)
