@@ -12,7 +12,7 @@ EXTRAS ?=
 COURSEKIT_PROFILE ?= smoke
 NOTEBOOK_TIMEOUT ?= 900
 
-.PHONY: setup lab test unit notebooks lint bench clean-venv
+.PHONY: setup lab test unit notebooks lint bench strip clean-venv
 
 setup: $(STAMP)
 
@@ -43,6 +43,10 @@ notebooks: setup
 
 bench: setup
 	$(BIN)/python -m coursekit.bench $(NAME) --profile $(or $(PROFILE),cpu)
+
+# Notebooks are committed without outputs: run this after editing one in JupyterLab.
+strip: setup
+	$(BIN)/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb
 
 clean-venv:
 	rm -rf $(VENV)
