@@ -42,7 +42,7 @@ BUDGET = Budget(
     smoke=dict(units=64, epochs=8, batch=16, learning_rate=1e-2, above_units=64,
                above_epochs=8, n_samples=8, n_completions=4,
                sweep_temperatures=(0.0, 0.5, 1.0, 1.5)),
-    cpu=dict(units=512, epochs=10, batch=16, learning_rate=5e-3, above_units=256,
+    cpu=dict(units=512, epochs=20, batch=16, learning_rate=5e-3, above_units=256,
              above_epochs=10, n_samples=16, n_completions=6,
              sweep_temperatures=(0.0, 0.5, 0.8, 1.0, 1.3)),
     gpu=dict(units=512, epochs=60, batch=32, learning_rate=2e-3, above_units=512,
