@@ -2,9 +2,11 @@
 
     python -m coursekit.bench autoencoder --profile cpu --out reports/autoencoder-cpu.json
 
-Each topic module registered in ``BENCHMARKS`` provides ``benchmark(profile, out_dir)``,
-which trains from scratch (no checkpoint reuse) and returns a dict of metrics; this
-module adds wall time and the machine description and writes JSON. Speed and quality
+Each module ``coursekit/benchmarks/<name>.py`` provides ``benchmark(profile, out_dir)``,
+which trains the notebook's exported model (``coursekit.models``) from scratch (no
+checkpoint reuse) and returns a dict of metrics; this module finds them, seeds the run
+(``--seed``, default ``$COURSEKIT_SEED`` or the course's default), adds wall time and the
+machine description and writes JSON. Speed and quality
 are measured here, never asserted as wall-clock limits in the tests.
 """
 
@@ -21,13 +23,12 @@ from pathlib import Path
 
 from .profiles import PROFILE_ENV, PROFILES, check_profile
 
-# name -> module providing benchmark(profile: str, out_dir: Path) -> dict
-BENCHMARKS = {
-    "autoencoder": "coursekit.autoencoder",
-    "vae": "coursekit.vae",
-    "gan": "coursekit.gan",
-    "pokemon": "coursekit.pokemon",
-}
+BENCHMARKS_DIR = Path(__file__).resolve().parent / "benchmarks"
+
+
+def available() -> list[str]:
+    """The benchmark names: one per module in ``coursekit/benchmarks``."""
+    return sorted(p.stem for p in BENCHMARKS_DIR.glob("*.py") if not p.stem.startswith("_"))
 
 
 def machine() -> dict:
@@ -49,16 +50,16 @@ def machine() -> dict:
     }
 
 
-def run(name: str, profile: str, out: Path) -> dict:
-    """Run benchmark ``name`` under ``profile``; write and return the report."""
-    if name not in BENCHMARKS:
-        raise SystemExit(f"Unknown benchmark {name!r}; choose one of {', '.join(BENCHMARKS)}.")
+def run(name: str, profile: str, out: Path, seed: int | None = None) -> dict:
+    """Run benchmark ``name`` under ``profile`` and ``seed``; write and return the report."""
+    if name not in available():
+        raise SystemExit(f"Unknown benchmark {name!r}; choose one of {', '.join(available())}.")
     check_profile(profile)
     os.environ[PROFILE_ENV] = profile  # so every Budget in the run reads this profile
     from .device import setup
 
-    info = setup()
-    module = importlib.import_module(BENCHMARKS[name])
+    info = setup(seed=seed)
+    module = importlib.import_module(f"coursekit.benchmarks.{name}")
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     metrics = module.benchmark(profile, out.parent)
@@ -82,13 +83,18 @@ def run(name: str, profile: str, out: Path) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m coursekit.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("name", choices=sorted(BENCHMARKS))
+    parser.add_argument("name", choices=available())
     parser.add_argument("--profile", default="cpu", choices=PROFILES)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the run's seed (default $COURSEKIT_SEED, else the course's)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="JSON report path (default reports/NAME-PROFILE.json)")
+                        help="JSON report path (default reports/NAME-PROFILE-seedS.json)")
     args = parser.parse_args(argv)
-    out = args.out or Path("reports") / f"{args.name}-{args.profile}.json"
-    run(args.name, args.profile, out)
+    from .device import current_seed
+
+    seed = current_seed() if args.seed is None else args.seed
+    out = args.out or Path("reports") / f"{args.name}-{args.profile}-seed{seed}.json"
+    run(args.name, args.profile, out, seed)
 
 
 if __name__ == "__main__":

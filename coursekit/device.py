@@ -1,18 +1,37 @@
 """One call at the top of every notebook: seeds, versions, devices, profile and precision.
 
 Introduced in 01_autoencoders, section 0.
+
+- **The seed.** ``setup(seed=...)``, else ``$COURSEKIT_SEED``, else ``DEFAULT_SEED``. Every
+  random choice of a run derives from it: ``current_seed()`` for TensorFlow/Keras seeds and
+  ``rng(stream)`` / ``seed_for(stream)`` for an independent, named NumPy stream (the fixed
+  noise of a sample grid, a data subset...), so changing the one seed changes them all.
+- **Devices.** ``$COURSEKIT_DEVICES=all`` trains on every visible device (GPUs, else
+  CPUs) under ``tf.distribute.MirroredStrategy``, set as TensorFlow's default strategy so
+  every model built afterwards is mirrored; the one-line report says how many replicas.
+- **Precision.** ``mixed_float16`` on GPUs of compute capability 7.0 or newer, unless
+  ``mixed_precision=False`` or ``$COURSEKIT_MIXED_PRECISION=0``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import platform
 from dataclasses import dataclass
 
 from .profiles import active_profile
 
-DEFAULT_SEED = 1234  # the one place the course's seed is set
+DEFAULT_SEED = 1234  # used when neither setup(seed=...) nor $COURSEKIT_SEED says otherwise
+SEED_ENV = "COURSEKIT_SEED"
+DEVICES_ENV = "COURSEKIT_DEVICES"  # "all": MirroredStrategy over every visible device
 MIXED_PRECISION_ENV = "COURSEKIT_MIXED_PRECISION"  # "0" disables mixed precision on GPUs
+
+_current_seed: int | None = None
+
+
+class SetupError(ValueError):
+    """A setting of ``setup`` (seed, devices, backend) that cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +40,7 @@ class SetupInfo:
     profile: str
     devices: tuple[str, ...]
     precision: str
+    replicas: int = 1
 
     def summary(self) -> str:
         import keras
@@ -28,9 +48,53 @@ class SetupInfo:
 
         return (
             f"TensorFlow {tf.__version__} | Keras {keras.__version__} | "
-            f"devices: {', '.join(self.devices)} | profile: {self.profile} | "
-            f"precision: {self.precision} | seed: {self.seed}"
+            f"devices: {', '.join(self.devices)} | replicas: {self.replicas} | "
+            f"profile: {self.profile} | precision: {self.precision} | seed: {self.seed}"
         )
+
+
+def check_backend() -> None:
+    """The course's training steps use ``tf.GradientTape``: Keras must run on TensorFlow."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise SetupError(
+            f"Keras is using the {keras.backend.backend()!r} backend, but the course's "
+            f"training steps need TensorFlow. Unset $KERAS_BACKEND (or set it to "
+            f"'tensorflow') and restart the kernel.")
+
+
+def _seed_from_environment() -> int:
+    value = os.environ.get(SEED_ENV, "").strip()
+    if not value:
+        return DEFAULT_SEED
+    try:
+        return int(value)
+    except ValueError:
+        raise SetupError(f"${SEED_ENV}={value!r} is not an integer; set it to a whole number "
+                         f"(e.g. `export {SEED_ENV}=7`) or unset it.") from None
+
+
+def current_seed() -> int:
+    """The run's seed: the one given to the last ``setup()``, else ``$COURSEKIT_SEED`` or
+    ``DEFAULT_SEED``."""
+    return _current_seed if _current_seed is not None else _seed_from_environment()
+
+
+def seed_for(stream: str) -> int:
+    """A 31-bit seed for the named ``stream``, derived from the run's seed.
+
+    Different names give independent streams; a different run seed changes every one.
+    """
+    digest = hashlib.sha256(f"{current_seed()}:{stream}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def rng(stream: str):
+    """``np.random.default_rng(seed_for(stream))``: a NumPy generator for one named use."""
+    import numpy as np
+
+    return np.random.default_rng(seed_for(stream))
 
 
 def _benefits_from_mixed_precision(gpus) -> bool:
@@ -43,21 +107,46 @@ def _benefits_from_mixed_precision(gpus) -> bool:
     return False
 
 
-def setup(seed: int = DEFAULT_SEED, mixed_precision: bool | None = None, quiet: bool = False):
+def _distribution(gpus) -> int:
+    """Install the strategy ``$COURSEKIT_DEVICES`` asks for; return the replica count."""
+    import tensorflow as tf
+
+    value = os.environ.get(DEVICES_ENV, "").strip().lower()
+    if value in ("", "1", "one"):
+        if tf.distribute.has_strategy():
+            tf.distribute.experimental_set_strategy(None)
+        return 1
+    if value != "all":
+        raise SetupError(f"${DEVICES_ENV}={value!r} is not understood; use 'all' (every "
+                         f"visible device, MirroredStrategy) or leave it unset (one device).")
+    kind = "GPU" if gpus else "CPU"
+    devices = [d.name for d in tf.config.list_logical_devices(kind)]
+    strategy = tf.distribute.MirroredStrategy(devices)
+    tf.distribute.experimental_set_strategy(strategy)
+    return strategy.num_replicas_in_sync
+
+
+def setup(seed: int | None = None, mixed_precision: bool | None = None, quiet: bool = False):
     """Seed everything, configure devices and print one line describing the run.
 
-    - seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``) and makes
-      TensorFlow ops deterministic, so a seed and profile give the same numbers;
+    - seeds Python, NumPy and TensorFlow (``keras.utils.set_random_seed``) with ``seed``
+      (default: ``$COURSEKIT_SEED`` or ``DEFAULT_SEED``) and makes TensorFlow ops
+      deterministic, so a seed and profile give the same numbers;
     - enables GPU memory growth (so a notebook does not grab the whole card);
+    - ``$COURSEKIT_DEVICES=all``: MirroredStrategy over every device (see the module doc);
     - turns on ``mixed_float16`` on GPUs of compute capability 7.0 or newer, unless
       ``mixed_precision=False`` or ``$COURSEKIT_MIXED_PRECISION=0``.
 
     Returns a ``SetupInfo``.
     """
+    global _current_seed
     import keras
     import tensorflow as tf
 
+    check_backend()
     profile = active_profile()
+    seed = _seed_from_environment() if seed is None else int(seed)
+    _current_seed = seed
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
         try:
@@ -66,6 +155,7 @@ def setup(seed: int = DEFAULT_SEED, mixed_precision: bool | None = None, quiet: 
             pass
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    replicas = _distribution(gpus)
 
     if mixed_precision is None:
         mixed_precision = os.environ.get(MIXED_PRECISION_ENV, "1") != "0" and (
@@ -80,7 +170,8 @@ def setup(seed: int = DEFAULT_SEED, mixed_precision: bool | None = None, quiet: 
         )
     else:
         names = (f"CPU ({os.cpu_count()} cores, {platform.machine()})",)
-    info = SetupInfo(seed=seed, profile=profile, devices=names, precision=policy)
+    info = SetupInfo(seed=seed, profile=profile, devices=names, precision=policy,
+                     replicas=replicas)
     if not quiet:
         print(info.summary(), flush=True)
     return info

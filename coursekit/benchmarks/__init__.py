@@ -1,0 +1,1 @@
+"""Benchmarks found by ``python -m coursekit.bench``: one module per name."""
