@@ -227,6 +227,8 @@ class QualityTracker(EveryEpochs):
     mode coverage over training. Introduced in 03_gan, section 5.
     """
 
+    saved = ("epochs", "fids", "histograms")
+
     def __init__(self, sample_fn, scorer: SampleScorer, n: int = 2000, every: int = 1):
         super().__init__(every)
         self.sample_fn, self.scorer, self.n = sample_fn, scorer, n
