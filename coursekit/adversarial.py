@@ -214,3 +214,18 @@ def adversarial_pipeline(samples, m: int, k: int = 1, labels=None, stream: str =
     data = samples if labels is None else (samples, labels)
     return make_pipeline(data, m * k, shuffle=True, seed=seed_for(stream),
                          drop_remainder=True).repeat()
+
+
+def fit_adversarial(model: AdversarialModel, images, *, epochs: int, steps_per_epoch: int, m: int,
+                    name: str | None, labels=None, config: dict | None = None, code=(),
+                    callbacks=()) -> dict:
+    """Train with ``fit_resumable`` on ``adversarial_pipeline(images, m, model.k, labels)``;
+    an 'epoch' is ``steps_per_epoch`` iterations of Algorithm 1. Shared by the notebooks and
+    the benchmarks. Introduced in 03_gan, section 2."""
+    from .training import fit_resumable
+
+    data = adversarial_pipeline(images, m, model.k, labels)
+    config = {"m": m, "steps_per_epoch": steps_per_epoch, **(config or {})}
+    return fit_resumable(model, data, epochs=epochs, name=name, config=config, code=code,
+                         callbacks=list(callbacks), examples_per_step=m * model.k,
+                         steps_per_epoch=steps_per_epoch)

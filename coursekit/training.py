@@ -229,6 +229,18 @@ def _structure(model) -> list:
     return [layers, [(v.path, tuple(v.shape)) for v in model.weights]]
 
 
+def _settings(model) -> dict:
+    """The model's own scalar attributes (k, a loss kind...) and its optimizers' settings."""
+    keras_own = set(vars(keras.Model()))
+    found = {key: value for key, value in vars(model).items()
+             if key not in keras_own and not key.startswith("_")
+             and isinstance(value, (int, float, str, bool))}
+    for name, obj in checkpoint_objects(model).items():
+        if isinstance(obj, keras.optimizers.Optimizer):
+            found[name] = {k: v for k, v in obj.get_config().items() if k != "name"}
+    return found
+
+
 def fingerprint(model, config: dict | None = None, code=()) -> str:
     """A digest of everything that makes a checkpoint valid for this run: ``config`` (sizes,
     rates), the source of the model's class (``train_step``, losses, every method up to
@@ -239,8 +251,10 @@ def fingerprint(model, config: dict | None = None, code=()) -> str:
     sources: dict = {}
     for obj in (type(model), *code):
         _user_code(obj, sources)
-    payload = {"config": config or {}, "code": sources, "structure": _structure(model)}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    payload = {"config": config or {}, "code": sources, "structure": _structure(model),
+               "settings": _settings(model)}
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def checkpoint_objects(model: keras.Model) -> dict:
@@ -415,7 +429,8 @@ def fit_resumable(
     changes the result (sizes, learning rate...) and ``code`` the functions that define the
     model beyond its class (e.g. its network builders): a checkpoint made with another
     config, other code or another seed is not reused (see ``fingerprint``). Recorders
-    among the ``callbacks`` (``SampleGrid``...) are saved with the checkpoint and restored. Returns the full history (dict of per-epoch lists), including epochs
+    among the ``callbacks`` (``SampleGrid``...) are saved with the checkpoint and restored.
+    Returns the full history (dict of per-epoch lists), including epochs
     trained in earlier runs; ``history["_throughput"]`` holds the measured examples/s of
     this run's training when ``examples_per_step`` is given.
 
