@@ -61,3 +61,23 @@ def test_readme_lists_every_notebook():
     readme = (ROOT / "README.md").read_text()
     for path in _notebooks():
         assert path.stem in readme, f"README.md does not describe {path.name}"
+
+
+def _headings(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return [line for cell in cells if cell["cell_type"] == "markdown"
+            for line in "".join(cell["source"]).splitlines() if line.startswith("#")]
+
+
+def test_docstrings_cite_existing_notebook_sections():
+    """Every "NN_topic, section M" in the package points to a real notebook and heading."""
+    cited = re.compile(r"(\d\d_[a-z_]+),? sections? (\d+)")
+    problems = []
+    for source in sorted((ROOT / "coursekit").rglob("*.py")):
+        for name, section in cited.findall(source.read_text()):
+            notebook = ROOT / "notebooks" / f"{name}.ipynb"
+            if not notebook.exists():
+                problems.append(f"{source.name}: {name} does not exist")
+            elif not any(re.match(rf"#+\s*{section}\s*[·.]", h) for h in _headings(notebook)):
+                problems.append(f"{source.name}: {name} has no section {section}")
+    assert not problems, problems
