@@ -81,3 +81,15 @@ def test_docstrings_cite_existing_notebook_sections():
             elif not any(re.match(rf"#+\s*{section}\s*[·.]", h) for h in _headings(notebook)):
                 problems.append(f"{source.name}: {name} has no section {section}")
     assert not problems, problems
+
+
+def test_notebooks_only_name_notebooks_that_exist():
+    """A notebook that sends students to "notebook 04" or "(06)" fails while 04 or 06 is
+    missing."""
+    existing = {path.name[:2] for path in _notebooks()}
+    patterns = (r"[Nn]otebooks? (\d\d)\b", r"\b(\d\d)_[a-z]", r"\((0\d)\)")
+    for path in _notebooks():
+        cells = json.loads(path.read_text())["cells"]
+        text = "".join("".join(cell["source"]) for cell in cells)
+        named = {n for pattern in patterns for n in re.findall(pattern, text)}
+        assert named <= existing, f"{path.name} names missing notebooks {sorted(named - existing)}"
