@@ -8,13 +8,13 @@ module holds what it stands on:
 
 - ``BUDGET``: every size of the notebook, per profile;
 - ``as_sequences``, ``check_temperature``, ``visible_pixels``: input checks with errors a
-  student can act on (sections 1, 3 and 4);
+  student can act on (sections 1, 3 and 6);
 - ``split_sprites``: the fixed split by sprite into train / validation / test (section 1.1);
 - ``Uniform``, ``ColourFrequency``, ``Neighbour`` and ``fit_baselines``: the counting
-  baselines the LSTM must beat (section 5);
+  baselines the LSTM must beat (section 7);
 - ``log_probs``, ``evaluate``, ``nll_and_accuracy``: held-out negative log-likelihood and
-  next-pixel accuracy (section 5);
-- ``covered_view``: the figure of a partly covered sprite (section 4).
+  next-pixel accuracy (section 7);
+- ``covered_view``: the figure of a partly covered sprite (section 6).
 
 The benchmark (``python -m coursekit.bench pokemon``) is ``coursekit/benchmarks/pokemon.py``.
 """
@@ -84,6 +84,9 @@ def as_sequences(sprites, name: str = "sprites") -> np.ndarray:
 
 
 def check_temperature(temperature) -> float:
+    """``temperature`` as a float >= 0 (0: greedy), else a ``ValueError`` saying why.
+
+    Introduced in 05_pokemon_lstm, section 3."""
     try:
         value = float(temperature)
     except (TypeError, ValueError):
@@ -100,7 +103,7 @@ def visible_pixels(covered: float) -> int:
     """How many pixels (from the top, raster order) stay visible when ``covered`` is hidden.
 
     ``covered`` is the fraction of the sprite hidden from the bottom, in [0, 1]; 0.5 hides
-    the lower half, 0.75 the lower three quarters. Introduced in 05_pokemon_lstm, section 4.
+    the lower half, 0.75 the lower three quarters. Introduced in 05_pokemon_lstm, section 6.
     """
     try:
         value = float(covered)
@@ -169,7 +172,7 @@ def nll_and_accuracy(log_p: np.ndarray, targets: np.ndarray) -> dict:
 
     ``log_p`` holds natural-log probabilities (..., 167) for each position, ``targets`` the
     true colours (...). Accuracy counts positions where the most likely colour is the true
-    one. Introduced in 05_pokemon_lstm, section 5.
+    one. Introduced in 05_pokemon_lstm, section 7.
     """
     log_p = np.asarray(log_p, dtype=np.float64)
     targets = np.asarray(targets)
@@ -260,7 +263,7 @@ def fit_baselines(train_sequences, val_sequences, alphas=ALPHAS) -> dict:
 
     For each smoothed baseline the ``alpha`` with the lowest validation NLL is kept (the
     test sprites are never used to choose anything). Returns name -> fitted baseline.
-    Introduced in 05_pokemon_lstm, section 5.
+    Introduced in 05_pokemon_lstm, section 7.
     """
     val = as_sequences(val_sequences)
     fitted = {"uniform": Uniform().fit(train_sequences)}
@@ -281,7 +284,7 @@ def log_probs(model: keras.Model, sequences, batch: int = 128) -> np.ndarray:
     """Natural-log probabilities (N, 400, 167) a model gives each pixel given the past.
 
     ``model(sequences)`` must return next-pixel logits (N, 400, 167), as the notebook's
-    ``PixelLSTM`` does. Introduced in 05_pokemon_lstm, section 5.
+    ``PixelLSTM`` does. Introduced in 05_pokemon_lstm, section 7.
     """
     import tensorflow as tf
 
@@ -294,7 +297,7 @@ def log_probs(model: keras.Model, sequences, batch: int = 128) -> np.ndarray:
 def evaluate(model_or_baseline, sequences) -> dict:
     """``nll_and_accuracy`` of a model (see ``log_probs``) or a baseline on ``sequences``.
 
-    Introduced in 05_pokemon_lstm, section 5."""
+    Introduced in 05_pokemon_lstm, section 7."""
     seqs = as_sequences(sequences)
     if isinstance(model_or_baseline, keras.Model):
         lp = log_probs(model_or_baseline, seqs)
@@ -311,7 +314,7 @@ def covered_view(sprites, covered: float, palette: np.ndarray,
     """RGB uint8 (N, 20, 20, 3) of the visible part; hidden pixels a checkerboard of ``fill``.
 
     A checkerboard reads as "hidden" and cannot be mistaken for a palette colour.
-    Introduced in 05_pokemon_lstm, section 4.
+    Introduced in 05_pokemon_lstm, section 6.
     """
     seqs = as_sequences(sprites)
     rgb = np.asarray(palette, np.uint8)[seqs].copy()
