@@ -217,13 +217,24 @@ def _user_code(obj, seen: dict) -> None:
                 _user_code(target, seen)
 
 
+def _unnamed(config):
+    """``config`` without its ``name`` entries: Keras numbers generated names per process
+    (``pixel_lstm_1``, ``dense_3``), so a second instance of the same model in one kernel
+    must still match its checkpoint."""
+    if isinstance(config, dict):
+        return {key: _unnamed(value) for key, value in config.items() if key != "name"}
+    if isinstance(config, (list, tuple)):
+        return [_unnamed(value) for value in config]
+    return config
+
+
 def _structure(model) -> list:
-    """The model's layers (class and config) and variables (shape and dtype), without the
-    names Keras numbers per session (``dense_7``), so a re-run cell finds its checkpoint."""
+    """The model's layers (class and config) and variables (shape and dtype, in order),
+    without the names Keras generates."""
     layers = []
     for layer in model._flatten_layers(include_self=False):
         try:
-            config = {k: v for k, v in layer.get_config().items() if k != "name"}
+            config = _unnamed(layer.get_config())
         except Exception:  # a layer without get_config: its class name still counts
             config = None
         layers.append((type(layer).__name__, config))
