@@ -243,7 +243,8 @@ def _structure(model) -> list:
 
 def _settings(model) -> dict:
     """The model's own scalar attributes (k, a loss kind...) and its optimizers' settings."""
-    keras_own = set(vars(keras.Model()))
+    keras_own = set(vars(keras.Model())) | {"stop_training", "stop_evaluating",
+                                            "stop_predicting"}  # set by fit and evaluate
     found = {key: value for key, value in vars(model).items()
              if key not in keras_own and not key.startswith("_")
              and isinstance(value, (int, float, str, bool))}
@@ -404,6 +405,31 @@ def _first_inputs(data, fit_kwargs):
     return data[: fit_kwargs.get("batch_size", 32)]
 
 
+def _as_stream(data, fit_kwargs: dict):
+    """A finite ``tf.data`` pipeline as one endless stream with ``steps_per_epoch`` set, so
+    that every epoch is read from a single iterator (the pipeline reshuffles at every pass,
+    from a seeded state: Keras's own extra iterators would otherwise shift the order)."""
+    import tensorflow as tf
+
+    if not isinstance(data, tf.data.Dataset) or "steps_per_epoch" in fit_kwargs:
+        return data
+    steps = int(data.cardinality())
+    if steps <= 0:
+        return data  # unknown size: fit reads it epoch by epoch
+    fit_kwargs["steps_per_epoch"] = steps
+    return data.repeat()
+
+
+def _continue_stream(data, epochs_done: int, steps_per_epoch: int | None):
+    """``data`` advanced by ``epochs_done`` epochs, so that a resumed run sees the batches a
+    straight run would have seen next."""
+    import tensorflow as tf
+
+    if epochs_done == 0 or not isinstance(data, tf.data.Dataset) or not steps_per_epoch:
+        return data
+    return data.skip(epochs_done * steps_per_epoch)
+
+
 def ensure_built(model: keras.Model, data, fit_kwargs: dict | None = None) -> None:
     """Build a subclassed model's variables by calling it on one batch of ``data``.
 
@@ -452,10 +478,11 @@ def fit_resumable(
     initial_epoch = 0
     logger = ProgressLogger(examples_per_step)
     all_callbacks = [logger, *callbacks]
+    ensure_built(model, data, fit_kwargs)  # always: benchmark and notebook see one order
+    data = _as_stream(data, fit_kwargs)
     if name is not None:
         from .device import current_seed
 
-        ensure_built(model, data, fit_kwargs)
         config = {**(config or {}), "seed": current_seed()}
         checkpoint = Checkpoint(model, checkpoint_dir(name), config, code)
         state = checkpoint.load_state()
@@ -471,6 +498,7 @@ def fit_resumable(
     if isinstance(data, tf.data.Dataset):
         fit_kwargs.setdefault("shuffle", False)  # the pipeline shuffles (make_pipeline)
     if initial_epoch < epochs:
+        data = _continue_stream(data, initial_epoch, fit_kwargs.get("steps_per_epoch"))
         result = model.fit(
             data, epochs=epochs, initial_epoch=initial_epoch, callbacks=all_callbacks,
             verbose=0, **fit_kwargs,

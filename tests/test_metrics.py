@@ -63,7 +63,7 @@ def test_image_checks_and_uint8_conversion():
 
 def test_classifier_path_is_in_the_cache(isolated):
     cache, _ = isolated
-    assert metrics.classifier_path() == cache / "models" / "mnist_classifier_v1.keras"
+    assert metrics.classifier_path() == cache / "models" / "mnist_classifier_v2.keras"
     model = metrics.build_classifier()
     assert model.get_layer(metrics.FEATURE_LAYER).units == 128
     assert model.output.shape == (None, 10)

@@ -229,3 +229,21 @@ def test_a_damaged_checkpoint_fails_loudly(cache):
         index.write_bytes(b"not a checkpoint")
     with pytest.raises(training.CheckpointError, match="Delete"):
         training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name="tiny", batch_size=16)
+
+
+def test_resume_replays_a_shuffled_pipeline_exactly(cache):
+    from coursekit.data import make_pipeline
+
+    x, y = _data()
+
+    def run(epochs, name):
+        model = _fresh_model()
+        data = make_pipeline((x, y), 16, shuffle=True, seed=3)  # 4 batches, reshuffled
+        training.fit_resumable(model, data, epochs=epochs, name=name)
+        return model
+
+    straight = run(4, None)
+    run(2, "shuffled")
+    resumed = run(4, "shuffled")
+    for a, b in zip(_weights(straight), _weights(resumed), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
