@@ -1,0 +1,1 @@
+"""Model code exported from the notebooks (see coursekit.export)."""
