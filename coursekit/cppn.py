@@ -251,13 +251,13 @@ class Genome:
     def outputs(self) -> list[int]:
         return self.ids("output")
 
-    def order(self) -> list[int]:
-        """Node ids in an order where every enabled edge goes forward (Kahn's algorithm);
-        raises ``CPPNError`` on a cycle."""
+    def order(self, include_disabled: bool = False) -> list[int]:
+        """Node ids in an order where every enabled edge (every edge, with
+        ``include_disabled``) goes forward (Kahn's algorithm); ``CPPNError`` on a cycle."""
         incoming = {i: 0 for i in self.nodes}
         succ: dict[int, list[int]] = {i: [] for i in self.nodes}
         for c in self.connections.values():
-            if c.enabled:
+            if c.enabled or include_disabled:
                 incoming[c.target] += 1
                 succ[c.source].append(c.target)
         ready = sorted(i for i, k in incoming.items() if k == 0)
@@ -370,7 +370,12 @@ def genome_from_dict(data) -> Genome:
         if innov in genome.connections:
             raise GenomeError(f"{where}: innovation number {innov} appears twice")
         genome.connections[innov] = ConnectionGene(innov, src, dst, weight, enabled)
-    genome.order()  # raises on a cycle
+    try:
+        # disabled edges too: crossover may re-enable them, so they must not close a cycle
+        genome.order(include_disabled=True)
+    except CPPNError:
+        raise GenomeError("the genome's connections (enabled or disabled) form a cycle; a "
+                          "CPPN must be feed-forward: remove one connection of the cycle") from None
     return genome
 
 
