@@ -12,7 +12,7 @@ EXTRAS ?=
 COURSEKIT_PROFILE ?= smoke
 NOTEBOOK_TIMEOUT ?= 900
 
-.PHONY: setup lab test unit notebooks lint bench strip clean-venv
+.PHONY: setup lab test unit notebooks lint export check-export bench strip clean-venv
 
 setup: $(STAMP)
 
@@ -29,10 +29,17 @@ $(STAMP): requirements.txt pyproject.toml
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
-test: setup lint unit notebooks
+test: setup lint check-export unit notebooks
 
 lint: setup
 	$(BIN)/ruff check .
+
+# The notebooks' #@save cells are the model code; this writes them to coursekit/models.
+export: setup
+	$(BIN)/python -m coursekit.export
+
+check-export: setup
+	$(BIN)/python -m coursekit.export --check
 
 unit: setup
 	$(BIN)/python -m pytest -q tests
@@ -42,7 +49,7 @@ notebooks: setup
 		--nbval-cell-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider notebooks
 
 bench: setup
-	$(BIN)/python -m coursekit.bench $(NAME) --profile $(or $(PROFILE),cpu)
+	$(BIN)/python -m coursekit.bench $(NAME) --profile $(or $(PROFILE),cpu) $(if $(SEED),--seed $(SEED))
 
 # Notebooks are committed without outputs: run this after editing one in JupyterLab.
 strip: setup

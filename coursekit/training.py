@@ -92,8 +92,12 @@ class EveryEpochs(keras.callbacks.Callback):
     """Base for callbacks that record something before training and every ``every`` epochs.
 
     Subclasses implement ``record(epoch)`` and append ``epoch`` to ``self.epochs``; a
-    resumed ``fit`` does not record epoch 0 again.
+    resumed ``fit`` does not record epoch 0 again. The list attributes named in ``saved``
+    are kept with the checkpoint by ``fit_resumable``, so a re-run that reuses the
+    checkpoint still has what the training figures need.
     """
+
+    saved: tuple[str, ...] = ("epochs",)
 
     def __init__(self, every: int = 1):
         super().__init__()
@@ -104,6 +108,13 @@ class EveryEpochs(keras.callbacks.Callback):
 
     def record(self, epoch: int) -> None:
         raise NotImplementedError
+
+    def get_state(self) -> dict:
+        return {key: np.asarray(getattr(self, key)) for key in self.saved}
+
+    def set_state(self, state: dict) -> None:
+        for key in self.saved:
+            setattr(self, key, list(state[key]))
 
     def on_train_begin(self, logs=None):
         if not self.epochs:
@@ -121,6 +132,8 @@ class SampleGrid(EveryEpochs):
     fixed batch of noise). Frames are kept in ``frames`` as uint8 grids;
     ``save_animation`` writes them as a GIF.
     """
+
+    saved = ("epochs", "frames")
 
     def __init__(self, sample_fn, every: int = 1, ncols: int = 8):
         super().__init__(every)
@@ -150,64 +163,171 @@ def checkpoint_dir(name: str, profile: str | None = None) -> Path:
     return cache_dir() / "checkpoints" / (profile or active_profile()) / name
 
 
-def _fingerprint(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be restored into the model it is meant for."""
 
 
-def _trackables(model: keras.Model) -> dict:
-    """The model and every optimizer it holds (``optimizer``, or several for a GAN)."""
-    import tensorflow as tf
+def _code_objects(code):
+    yield code
+    for const in code.co_consts:
+        if hasattr(const, "co_code"):
+            yield from _code_objects(const)
 
-    found = {"model": model}
-    for name, value in vars(model).items():
-        if isinstance(value, keras.optimizers.Optimizer) and not name.startswith("__"):
-            found[name.strip("_")] = value
-    if getattr(model, "optimizer", None) is not None:
-        found["optimizer"] = model.optimizer
-    return {k: v for k, v in found.items() if isinstance(v, tf.__internal__.tracking.Trackable)}
+
+def _source(obj) -> str:
+    """The source of a function or class, or its bytecode where no source is available."""
+    import inspect
+
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        code = getattr(obj, "__code__", None)
+        return repr((code.co_code, code.co_consts, code.co_names)) if code else repr(obj)
+
+
+def _user_code(obj, seen: dict) -> None:
+    """Collect ``obj`` and, recursively, the functions and classes of the same module that
+    its functions refer to by global name (a loss a ``train_step`` calls, a network
+    builder), keyed by qualified name."""
+    import inspect
+
+    key = f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+    if key in seen:
+        return
+    if inspect.isclass(obj):
+        seen[key] = ""
+        for cls in obj.__mro__:
+            if cls.__module__.split(".")[0] in ("keras", "builtins", "tensorflow"):
+                continue
+            for name, member in sorted(vars(cls).items()):
+                function = getattr(member, "fget", None) or getattr(member, "__func__", member)
+                if inspect.isfunction(function):
+                    _user_code(function, seen)
+                    seen[f"{cls.__module__}.{cls.__qualname__}.{name}"] = _source(function)
+        return
+    seen[key] = _source(obj)
+    function = getattr(obj, "__func__", obj)
+    if not inspect.isfunction(function):
+        return
+    for code in _code_objects(function.__code__):
+        for name in code.co_names:
+            target = function.__globals__.get(name)
+            if (inspect.isfunction(target) or inspect.isclass(target)) and (
+                    getattr(target, "__module__", None) == function.__module__):
+                _user_code(target, seen)
+
+
+def _structure(model) -> list:
+    """The model's layers (class and config) and variables (path and shape)."""
+    layers = []
+    for layer in model._flatten_layers(include_self=False):
+        try:
+            config = layer.get_config()
+        except Exception:  # a layer without get_config: its class name still counts
+            config = None
+        layers.append((type(layer).__name__, config))
+    return [layers, [(v.path, tuple(v.shape)) for v in model.weights]]
+
+
+def _settings(model) -> dict:
+    """The model's own scalar attributes (k, a loss kind...) and its optimizers' settings."""
+    keras_own = set(vars(keras.Model()))
+    found = {key: value for key, value in vars(model).items()
+             if key not in keras_own and not key.startswith("_")
+             and isinstance(value, (int, float, str, bool))}
+    for name, obj in checkpoint_objects(model).items():
+        if isinstance(obj, keras.optimizers.Optimizer):
+            found[name] = {k: v for k, v in obj.get_config().items() if k != "name"}
+    return found
+
+
+def fingerprint(model, config: dict | None = None, code=()) -> str:
+    """A digest of everything that makes a checkpoint valid for this run: ``config`` (sizes,
+    rates), the source of the model's class (``train_step``, losses, every method up to
+    Keras's own) and of the same-module functions they call, any extra ``code`` (e.g. the
+    network builders), and the layers and variables. Edit a loss in the notebook and the
+    fingerprint changes, so the old checkpoint is not reused. Introduced in 01_autoencoders,
+    section 2."""
+    sources: dict = {}
+    for obj in (type(model), *code):
+        _user_code(obj, sources)
+    payload = {"config": config or {}, "code": sources, "structure": _structure(model),
+               "settings": _settings(model)}
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def checkpoint_objects(model: keras.Model) -> dict:
+    """What a checkpoint of ``model`` holds, by name: ``model.checkpoint_objects()`` where the
+    model defines it (a GAN: both networks and both optimisers), else the model and its
+    optimizer."""
+    if hasattr(model, "checkpoint_objects"):
+        objects = dict(model.checkpoint_objects())
+    else:
+        objects = {"model": model}
+        if getattr(model, "optimizer", None) is not None:
+            objects["optimizer"] = model.optimizer
+    missing = [name for name, obj in objects.items() if obj is None]
+    if missing:
+        raise CheckpointError(f"{type(model).__name__} has no {missing} to checkpoint; "
+                              f"compile the model before training it.")
+    return objects
+
+
+def _build_optimizers(model, objects: dict) -> None:
+    """Create optimizer slots now, so restoring can check that every value has a home."""
+    variables = model.trainable_variables
+    for obj in objects.values():
+        if isinstance(obj, keras.optimizers.Optimizer) and not obj.built:
+            obj.build(variables)
 
 
 class Checkpoint:
     """Save and restore a model, its optimizers, the epoch and the history, atomically.
 
-    A checkpoint is a folder holding ``state.json`` (epoch, history, config fingerprint)
-    and the TensorFlow checkpoint it names. ``state.json`` is replaced last, with a
-    rename, so an interrupted save leaves the previous checkpoint intact.
-    Optimizer slots are restored lazily when the optimizer builds them, so a restored
-    model continues exactly where it stopped.
+    A checkpoint is a folder holding ``state.json`` (epoch, history, fingerprint) and the
+    TensorFlow checkpoint it names. ``state.json`` is replaced last, with a rename, so an
+    interrupted save leaves the previous checkpoint intact. The objects saved are named
+    explicitly (``checkpoint_objects``); restoring fails loudly if any saved value or any
+    model variable is unmatched, instead of silently continuing from a partial state.
     """
 
-    def __init__(self, model: keras.Model, directory, config: dict | None = None):
+    def __init__(self, model: keras.Model, directory, config: dict | None = None, code=()):
         self.model = model
         self.directory = Path(directory)
-        self.fingerprint = _fingerprint(config or {})
+        self.config, self.code = config, tuple(code)
 
     @property
     def state_path(self) -> Path:
         return self.directory / "state.json"
 
     def load_state(self) -> dict | None:
-        """The saved state if it exists and matches this config, else None."""
+        """The saved state if it exists and matches this model, code and config, else None.
+
+        Call it on a built model (the fingerprint includes the variables)."""
         if not self.state_path.exists():
             return None
         state = json.loads(self.state_path.read_text())
-        if state.get("fingerprint") != self.fingerprint:
-            print(f"checkpoint {self.directory} was made with other settings; starting afresh")
+        if state.get("fingerprint") != fingerprint(self.model, self.config, self.code):
+            print(f"checkpoint {self.directory} was made with other settings or other code; "
+                  f"starting afresh")
             return None
         return state
 
-    def save(self, epoch: int, history: dict) -> None:
+    def save(self, epoch: int, history: dict, extras: dict | None = None) -> None:
         import tensorflow as tf
 
         self.directory.mkdir(parents=True, exist_ok=True)
         folder = f"epoch-{epoch:05d}"
         tmp_folder = self.directory / f".{folder}.tmp"
         shutil.rmtree(tmp_folder, ignore_errors=True)
-        tf.train.Checkpoint(**_trackables(self.model)).write(str(tmp_folder / "ckpt"))
+        tf.train.Checkpoint(**checkpoint_objects(self.model)).write(str(tmp_folder / "ckpt"))
+        if extras:
+            np.savez(tmp_folder / "extras.npz", **extras)
         shutil.rmtree(self.directory / folder, ignore_errors=True)
         os.replace(tmp_folder, self.directory / folder)
-        state = {"epoch": epoch, "history": history, "fingerprint": self.fingerprint,
-                 "checkpoint": folder}
+        state = {"epoch": epoch, "history": history, "checkpoint": folder,
+                 "fingerprint": fingerprint(self.model, self.config, self.code)}
         tmp_state = self.directory / ".state.json.tmp"
         tmp_state.write_text(json.dumps(state, default=float))
         os.replace(tmp_state, self.state_path)
@@ -215,22 +335,52 @@ class Checkpoint:
             if old.name != folder:
                 shutil.rmtree(old, ignore_errors=True)
 
-    def restore(self, state: dict) -> None:
+    def restore(self, state: dict) -> dict:
+        """Restore the saved objects; return the saved extras (figure material), if any."""
         import tensorflow as tf
 
-        path = self.directory / state["checkpoint"] / "ckpt"
-        tf.train.Checkpoint(**_trackables(self.model)).read(str(path)).expect_partial()
+        objects = checkpoint_objects(self.model)
+        _build_optimizers(self.model, objects)
+        folder = self.directory / state["checkpoint"]
+        try:
+            tf.train.Checkpoint(**objects).read(str(folder / "ckpt")).assert_consumed()
+        except (AssertionError, ValueError, tf.errors.OpError) as exc:
+            raise CheckpointError(
+                f"checkpoint {folder} does not match {type(self.model).__name__} ({exc}). "
+                f"Delete {self.directory} to train afresh.") from exc
+        extras = folder / "extras.npz"
+        if not extras.exists():
+            return {}
+        with np.load(extras) as saved:
+            return {key: saved[key] for key in saved.files}
+
+
+def _recorders(callbacks) -> dict:
+    return {f"callback{i}": c for i, c in enumerate(callbacks) if isinstance(c, EveryEpochs)}
+
+
+def _extras(callbacks) -> dict:
+    return {f"{name}.{key}": value for name, recorder in _recorders(callbacks).items()
+            for key, value in recorder.get_state().items()}
+
+
+def _load_extras(callbacks, extras: dict) -> None:
+    for name, recorder in _recorders(callbacks).items():
+        state = {key.split(".", 1)[1]: value for key, value in extras.items()
+                 if key.split(".", 1)[0] == name}
+        if set(state) == set(recorder.saved):
+            recorder.set_state(state)
 
 
 class _SaveEveryEpoch(keras.callbacks.Callback):
-    def __init__(self, checkpoint: Checkpoint, history: dict):
+    def __init__(self, checkpoint: Checkpoint, history: dict, callbacks):
         super().__init__()
-        self.checkpoint, self.history = checkpoint, history
+        self.checkpoint, self.history, self.callbacks = checkpoint, history, callbacks
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        self.checkpoint.save(epoch + 1, self.history)
+        self.checkpoint.save(epoch + 1, self.history, _extras(self.callbacks))
 
 
 def _first_inputs(data, fit_kwargs):
@@ -267,6 +417,7 @@ def fit_resumable(
     epochs: int,
     name: str | None,
     config: dict | None = None,
+    code=(),
     callbacks=(),
     examples_per_step: int | None = None,
     **fit_kwargs,
@@ -275,8 +426,11 @@ def fit_resumable(
 
     ``name`` identifies the model within the notebook (``None`` disables checkpoints,
     as the benchmarks do to time a full run). ``config`` should hold every setting that
-    changes the result (sizes, learning rate...): a checkpoint made with another config
-    is not reused. Returns the full history (dict of per-epoch lists), including epochs
+    changes the result (sizes, learning rate...) and ``code`` the functions that define the
+    model beyond its class (e.g. its network builders): a checkpoint made with another
+    config, other code or another seed is not reused (see ``fingerprint``). Recorders
+    among the ``callbacks`` (``SampleGrid``...) are saved with the checkpoint and restored.
+    Returns the full history (dict of per-epoch lists), including epochs
     trained in earlier runs; ``history["_throughput"]`` holds the measured examples/s of
     this run's training when ``examples_per_step`` is given.
 
@@ -287,16 +441,19 @@ def fit_resumable(
     logger = ProgressLogger(examples_per_step)
     all_callbacks = [logger, *callbacks]
     if name is not None:
-        checkpoint = Checkpoint(model, checkpoint_dir(name), config)
+        from .device import current_seed
+
+        ensure_built(model, data, fit_kwargs)
+        config = {**(config or {}), "seed": current_seed()}
+        checkpoint = Checkpoint(model, checkpoint_dir(name), config, code)
         state = checkpoint.load_state()
         if state is not None:
-            ensure_built(model, data, fit_kwargs)
-            checkpoint.restore(state)
+            _load_extras(callbacks, checkpoint.restore(state))
             history = state["history"]
             initial_epoch = min(state["epoch"], epochs)
             verb = "reusing" if initial_epoch >= epochs else "resuming"
             print(f"{verb} checkpoint {checkpoint.directory} (trained {state['epoch']} epochs)")
-        all_callbacks.append(_SaveEveryEpoch(checkpoint, history))
+        all_callbacks.append(_SaveEveryEpoch(checkpoint, history, list(callbacks)))
     import tensorflow as tf
 
     if isinstance(data, tf.data.Dataset):

@@ -1,0 +1,118 @@
+"""Checks that a model's ``train_step`` is right in mixed precision and on several replicas.
+
+Used by the tests of every model (``tests/test_precision_and_replicas.py``). A model is
+described by a *factory* ``make(optimizer_fn) -> (model, batch)``: it builds and compiles
+a small instance of the notebook's model with optimizers from ``optimizer_fn()`` (the
+checks pass plain SGD, whose update is proportional to the gradient, so a wrong loss scale
+shows as a wrong step size) and returns one global training batch. Factories must avoid
+dropout (its masks differ between runs) and may use batch norm only with
+``synchronized=True``.
+
+- ``mixed_precision_step``: one step under ``mixed_float16`` moves the weights by the same
+  amount as the float32 step from the same start (a missing loss scale makes the float16
+  step ~2^15 times too small; a missing unscale, ~2^15 times too large).
+- ``two_replica_step``: one step under ``MirroredStrategy`` on two logical CPU devices
+  gives the same weights as one step on one device with the same global batch (run in a
+  fresh process: logical devices must be configured before TensorFlow starts).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+
+import keras
+import numpy as np
+
+
+def sgd():
+    return keras.optimizers.SGD(learning_rate=0.1)
+
+
+def _weights(model) -> list[np.ndarray]:
+    return [np.array(keras.ops.convert_to_numpy(v), np.float64) for v in model.trainable_variables]
+
+
+def global_rows(m, dim: int):
+    """Deterministic (m, dim) float32 inputs (e.g. a test model's latents): on replica r of
+    R they are rows r·m … (r+1)·m − 1 of one global array, so one replica with the global
+    batch and two replicas with half each see the same inputs."""
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    replica = context.replica_id_in_sync_group if context is not None else 0
+    rows = tf.cast(tf.range(m) + replica * m, "float32")[:, None]
+    return tf.sin(0.7 * rows + tf.range(dim, dtype="float32")[None, :])
+
+
+def one_step(make, seed: int = 0):
+    """Build with ``make`` (seeded), take one ``fit`` step; return (before, after) weights."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    model, batch = make(sgd)
+    before = _weights(model)
+    model.fit(tf.data.Dataset.from_tensors(batch).repeat(), steps_per_epoch=1, epochs=1,
+              verbose=0, shuffle=False)
+    return before, _weights(model)
+
+
+def relative_difference(a: list, b: list) -> float:
+    """‖a − b‖ / ‖b‖ over all arrays together."""
+    num = sum(float(np.sum((x - y) ** 2)) for x, y in zip(a, b, strict=True))
+    den = sum(float(np.sum(y ** 2)) for y in b)
+    return float(np.sqrt(num / max(den, 1e-30)))
+
+
+def mixed_precision_step(make, seed: int = 0) -> float:
+    """Relative difference between the float16-policy and float32 weight updates."""
+    policy = keras.mixed_precision.dtype_policy().name
+    try:
+        keras.mixed_precision.set_global_policy("float32")
+        start32, end32 = one_step(make, seed)
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        start16, end16 = one_step(make, seed)
+    finally:
+        keras.mixed_precision.set_global_policy(policy)
+    assert relative_difference(start16, start32) < 1e-6, "the two runs started apart"
+    delta32 = [b - a for a, b in zip(start32, end32, strict=True)]
+    delta16 = [b - a for a, b in zip(start16, end16, strict=True)]
+    assert sum(float(np.abs(d).sum()) for d in delta32) > 0, "the float32 step changed nothing"
+    return relative_difference(delta16, delta32)
+
+
+def _two_replica_main(target: str) -> None:
+    import tensorflow as tf
+
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    module, name = target.split(":")
+    make = getattr(importlib.import_module(module), name)
+    start1, end1 = one_step(make)
+    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    with strategy.scope():
+        start2, end2 = one_step(make)
+    delta1 = [b - a for a, b in zip(start1, end1, strict=True)]
+    delta2 = [b - a for a, b in zip(start2, end2, strict=True)]
+    print(json.dumps({"replicas": strategy.num_replicas_in_sync,
+                      "start": relative_difference(start2, start1),
+                      "update": relative_difference(delta2, delta1)}))
+
+
+def two_replica_step(target: str) -> dict:
+    """Run the two-replica comparison for ``"module:factory"`` in a fresh process.
+
+    Returns ``{"replicas": 2, "start": ..., "update": ...}``: the relative differences of the
+    starting weights and of the one-step updates (two replicas against one)."""
+    result = subprocess.run([sys.executable, "-m", "coursekit.testing", target],
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"two-replica check of {target} failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+if __name__ == "__main__":
+    _two_replica_main(sys.argv[1])
