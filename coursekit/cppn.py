@@ -11,7 +11,8 @@ crossover operators, the genetic algorithm) is written in the notebook and expor
 - section 5: the genome as plain data (``NodeGene``, ``ConnectionGene``, ``Genome``), its
   JSON form with clear errors (``genome_from_json``), ``evaluate_genome`` and
   ``render_genome`` (Picbreeder's inputs x, y, d, bias and its HSB output layer), and the
-  ``Breeder`` widget, which receives the notebook's ``breed`` function.
+  ``Breeder`` widget, which receives the notebook's ``breed`` function;
+- section 7 (the CPPN-GAN) uses ``coordinates`` for its Keras generator's grid.
 """
 
 from __future__ import annotations
@@ -33,13 +34,19 @@ from .profiles import Budget
 BUDGET = Budget(
     smoke=dict(preview=96, high_res=1024, gif_frames=48, gif_size=64, breeder_size=128,
                breeder_generations=3, hires_export=256, ga_size=32, ga_population=30,
-               ga_generations=60, ga_seeds=3, novelty_k=10, activation_nets=6),
+               ga_generations=50, ga_seeds=3, novelty_k=10, activation_nets=6,
+               gan_epochs=3, gan_steps=150, gan_batch=64, gan_hidden=(32, 32, 32),
+               gan_width=16, gan_eval=1000),
     cpu=dict(preview=192, high_res=1024, gif_frames=96, gif_size=160, breeder_size=128,
              breeder_generations=6, hires_export=768, ga_size=32, ga_population=40,
-             ga_generations=100, ga_seeds=5, novelty_k=10, activation_nets=16),
+             ga_generations=100, ga_seeds=5, novelty_k=10, activation_nets=16,
+             gan_epochs=12, gan_steps=300, gan_batch=64, gan_hidden=(32, 32, 32),
+             gan_width=32, gan_eval=2000),
     gpu=dict(preview=256, high_res=1024, gif_frames=120, gif_size=256, breeder_size=128,
              breeder_generations=10, hires_export=1024, ga_size=32, ga_population=50,
-             ga_generations=150, ga_seeds=10, novelty_k=15, activation_nets=32),
+             ga_generations=150, ga_seeds=10, novelty_k=15, activation_nets=32,
+             gan_epochs=50, gan_steps=468, gan_batch=128, gan_hidden=(128, 128, 128),
+             gan_width=64, gan_eval=5000),
 )
 
 # ----------------------------------------------------------------------------- section 1

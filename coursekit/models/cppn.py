@@ -8,8 +8,11 @@ notebook and export again. Introduced in 06_cppn.
 
 from dataclasses import dataclass
 
+import keras
 import numpy as np
+from keras import ops
 
+from coursekit.adversarial import AdversarialModel
 from coursekit.cppn import (
     COLOUR_OUTPUTS,
     INPUT_LABELS,
@@ -19,8 +22,16 @@ from coursekit.cppn import (
     Genome,
     NodeGene,
     activation,
+    coordinates,
     render_genome,
     render_many,
+)
+from coursekit.models.gan import (  # notebook 03's losses and discriminator (section 7)
+    as_logits,
+    dcgan_adam,
+    dcgan_discriminator,
+    discriminator_loss,
+    generator_loss,
 )
 
 
@@ -308,3 +319,78 @@ def evolve(population, score, generations: int, size: int, rng, tracker,
         population = children
     return {"best": np.array(best_scores), "best_genomes": best_genomes,
             "images": np.concatenate(seen)}
+
+
+@keras.saving.register_keras_serializable("coursekit_cppn")
+class CPPNGenerator(keras.Model):
+    """Ha (2016): a CPPN as a GAN generator. G(z) is the network evaluated on every pixel's
+    (x, y, d) of a size×size grid, so the same weights render any resolution.
+
+    The first layer is W_c·(x, y, d) + W_z·z + b (z's term is one vector per image, broadcast
+    over the pixels), then tanh layers, then one sigmoid intensity per pixel.
+    """
+
+    def __init__(self, latent_dim=32, hidden=(64, 64, 64), size=28, scale=4.0, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim, self.hidden, self.size = int(latent_dim), tuple(hidden), int(size)
+        self.scale = float(scale)
+        self.from_coords = keras.layers.Dense(self.hidden[0], use_bias=False)
+        self.from_latent = keras.layers.Dense(self.hidden[0])
+        self.blocks = [keras.layers.Dense(h, activation="tanh") for h in self.hidden[1:]]
+        self.to_pixel = keras.layers.Dense(1, activation="sigmoid", dtype="float32")
+
+    @staticmethod
+    def grid(size):
+        """(size², 3): the (x, y, d) of every pixel, as ``coursekit.cppn.coordinates``."""
+        return np.stack([a.ravel() for a in coordinates(size, size)], axis=1)
+
+    def scaled_grid(self, size):
+        return self.grid(size) * np.float32(self.scale)
+
+    def render(self, latent, size):
+        coords = ops.convert_to_tensor(self.scaled_grid(size))
+        h = ops.tanh(self.from_coords(coords)[None] + self.from_latent(latent)[:, None])
+        for block in self.blocks:
+            h = block(h)
+        return ops.reshape(self.to_pixel(h), (-1, size, size, 1))
+
+    def call(self, latent, training=False):
+        return self.render(latent, self.size)
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim,
+                "hidden": list(self.hidden), "size": self.size, "scale": self.scale}
+
+
+class CPPNGAN(AdversarialModel):
+    """The CPPN generator against notebook 03's DCGAN discriminator. The base class runs
+    Algorithm 1; the hooks are 03's losses (non-saturating G). Trackers: d_loss, g_loss,
+    d_real = mean D(x), d_fake = mean D(G(z))."""
+
+    extra_metrics = ("d_real", "d_fake")
+
+    def discriminator_loss(self, real, fake, latent, labels):
+        real_logits = self.discriminate(real, training=True)
+        fake_logits = self.discriminate(fake, training=True)
+        return discriminator_loss(real_logits, fake_logits), {
+            "d_real": ops.mean(ops.sigmoid(as_logits(real_logits))),
+            "d_fake": ops.mean(ops.sigmoid(as_logits(fake_logits)))}
+
+    def generator_loss(self, fake, latent, labels):
+        return generator_loss(self.discriminate(fake, training=True), "non_saturating")
+
+    def render(self, latent, size, batch=4):
+        """Images at size×size (numpy), a few latents at a time to bound the memory."""
+        latent = np.asarray(latent, np.float32)
+        return np.concatenate([ops.convert_to_numpy(self.generator.render(latent[i:i + batch],
+                                                                          size))
+                               for i in range(0, len(latent), batch)])
+
+
+def build_cppn_gan(latent_dim=32, hidden=(64, 64, 64), width=32, k=1, scale=4.0,
+                   g_rate=2e-4, d_rate=2e-4):
+    """A compiled, built CPPN-GAN: Adam(β1 = 0.5) for both players, as 03's DCGAN."""
+    model = CPPNGAN(CPPNGenerator(latent_dim, hidden, scale=scale), dcgan_discriminator(width),
+                    latent_dim=latent_dim, k=k)
+    model.compile(d_optimizer=dcgan_adam(d_rate), g_optimizer=dcgan_adam(g_rate))
+    return model.build_all()
