@@ -33,8 +33,8 @@ from .profiles import Budget
 # Sizes of notebook 06 in each profile (the code path is the same in all three).
 BUDGET = Budget(
     smoke=dict(preview=96, high_res=1024, gif_frames=48, gif_size=64, breeder_size=128,
-               breeder_generations=3, hires_export=256, ga_size=32, ga_population=30,
-               ga_generations=50, ga_seeds=3, novelty_k=10, activation_nets=6,
+               breeder_generations=3, hires_export=256, ga_size=32, ga_population=24,
+               ga_generations=40, ga_seeds=3, novelty_k=10, activation_nets=6,
                gan_epochs=3, gan_steps=150, gan_batch=64, gan_hidden=(32, 32, 32),
                gan_width=16, gan_eval=1000),
     cpu=dict(preview=192, high_res=1024, gif_frames=96, gif_size=160, breeder_size=128,
