@@ -40,8 +40,8 @@ BUDGET = Budget(
     cpu=dict(preview=192, high_res=1024, gif_frames=96, gif_size=160, breeder_size=128,
              breeder_generations=6, hires_export=768, ga_size=32, ga_population=40,
              ga_generations=100, ga_seeds=5, novelty_k=10, activation_nets=16,
-             gan_epochs=12, gan_steps=300, gan_batch=64, gan_hidden=(32, 32, 32),
-             gan_width=32, gan_eval=2000),
+             gan_epochs=10, gan_steps=300, gan_batch=64, gan_hidden=(32, 32, 32),
+             gan_width=16, gan_eval=2000),
     gpu=dict(preview=256, high_res=1024, gif_frames=120, gif_size=256, breeder_size=128,
              breeder_generations=10, hires_export=1024, ga_size=32, ga_population=50,
              ga_generations=150, ga_seeds=10, novelty_k=15, activation_nets=32,
@@ -517,7 +517,11 @@ class Breeder:
                             f"the first generation has {len(first)}")
         self.breed_fn, self.size, self.hires = breed, size, hires
         self.adopt = adopt or (lambda genome: genome)
-        self.rng = rng if rng is not None else np.random.default_rng()
+        if rng is None:  # every random choice derives from the run's seed
+            from .device import rng as seeded
+
+            rng = seeded("coursekit.cppn.Breeder")
+        self.rng = rng
         self.history: list[Generation] = [Generation(list(first))]
         self.current = 0
         self.last_render_s = 0.0
