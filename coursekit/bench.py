@@ -90,9 +90,9 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="JSON report path (default reports/NAME-PROFILE-seedS.json)")
     args = parser.parse_args(argv)
-    from .device import current_seed
+    from .device import seed_from_environment
 
-    seed = current_seed() if args.seed is None else args.seed
+    seed = seed_from_environment() if args.seed is None else args.seed
     out = args.out or Path("reports") / f"{args.name}-{args.profile}-seed{seed}.json"
     run(args.name, args.profile, out, seed)
 

@@ -64,7 +64,7 @@ def check_backend() -> None:
             f"'tensorflow') and restart the kernel.")
 
 
-def _seed_from_environment() -> int:
+def seed_from_environment() -> int:
     value = os.environ.get(SEED_ENV, "").strip()
     if not value:
         return DEFAULT_SEED
@@ -78,7 +78,7 @@ def _seed_from_environment() -> int:
 def current_seed() -> int:
     """The run's seed: the one given to the last ``setup()``, else ``$COURSEKIT_SEED`` or
     ``DEFAULT_SEED``."""
-    return _current_seed if _current_seed is not None else _seed_from_environment()
+    return _current_seed if _current_seed is not None else seed_from_environment()
 
 
 def seed_for(stream: str) -> int:
@@ -145,7 +145,7 @@ def setup(seed: int | None = None, mixed_precision: bool | None = None, quiet: b
 
     check_backend()
     profile = active_profile()
-    seed = _seed_from_environment() if seed is None else int(seed)
+    seed = seed_from_environment() if seed is None else int(seed)
     _current_seed = seed
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:

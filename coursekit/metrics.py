@@ -1,6 +1,6 @@
 """Measuring generated MNIST digits: a cached classifier, a Fréchet distance, class coverage.
 
-Introduced in 03_gan, section 5 ("How do you know you are improving?"). A small CNN
+Introduced in 03_gan, section 4 ("How do you know you are improving?"). A small CNN
 classifier is trained once (at least 99% test accuracy) and cached under
 ``cache_dir()/models``; its penultimate layer gives the features for a Fréchet distance
 between sets of images (FID on MNIST-classifier features, as TF-GAN does for MNIST),
@@ -254,7 +254,7 @@ class QualityTracker(EveryEpochs):
     """Every ``every`` epochs, score ``sample_fn(n)`` (images in [0, 1]) with a SampleScorer.
 
     Keeps ``epochs``, ``fids`` and ``histograms`` lists, for curves of sample quality and
-    mode coverage over training. Introduced in 03_gan, section 5.
+    mode coverage over training. Introduced in 03_gan, section 4.
     """
 
     saved = ("epochs", "fids", "histograms")

@@ -191,7 +191,7 @@ def _user_code(obj, seen: dict) -> None:
     builder), keyed by qualified name."""
     import inspect
 
-    key = f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+    key = getattr(obj, "__qualname__", repr(obj))  # not the module: notebook == exported code
     if key in seen:
         return
     if inspect.isclass(obj):
@@ -203,7 +203,7 @@ def _user_code(obj, seen: dict) -> None:
                 function = getattr(member, "fget", None) or getattr(member, "__func__", member)
                 if inspect.isfunction(function):
                     _user_code(function, seen)
-                    seen[f"{cls.__module__}.{cls.__qualname__}.{name}"] = _source(function)
+                    seen[f"{cls.__qualname__}.{name}"] = _source(function)
         return
     seen[key] = _source(obj)
     function = getattr(obj, "__func__", obj)
@@ -217,16 +217,28 @@ def _user_code(obj, seen: dict) -> None:
                 _user_code(target, seen)
 
 
+def _unnamed(config):
+    """``config`` without its ``name`` entries: Keras numbers generated names per process
+    (``pixel_lstm_1``, ``dense_3``), so a second instance of the same model in one kernel
+    must still match its checkpoint."""
+    if isinstance(config, dict):
+        return {key: _unnamed(value) for key, value in config.items() if key != "name"}
+    if isinstance(config, (list, tuple)):
+        return [_unnamed(value) for value in config]
+    return config
+
+
 def _structure(model) -> list:
-    """The model's layers (class and config) and variables (path and shape)."""
+    """The model's layers (class and config) and variables (shape and dtype, in order),
+    without the names Keras generates."""
     layers = []
     for layer in model._flatten_layers(include_self=False):
         try:
-            config = layer.get_config()
+            config = _unnamed(layer.get_config())
         except Exception:  # a layer without get_config: its class name still counts
             config = None
         layers.append((type(layer).__name__, config))
-    return [layers, [(v.path, tuple(v.shape)) for v in model.weights]]
+    return [layers, [(tuple(v.shape), str(v.dtype)) for v in model.weights]]
 
 
 def _settings(model) -> dict:

@@ -1,4 +1,4 @@
-"""The benchmark command: report layout, profile handling, clear errors."""
+"""The benchmark command: discovery, report layout, the seed, profile handling, errors."""
 
 import json
 import sys
@@ -10,31 +10,48 @@ from coursekit import bench
 
 @pytest.fixture
 def fake_benchmark(tmp_path, monkeypatch):
-    module = tmp_path / "fake_topic.py"
-    module.write_text(
+    folder = tmp_path / "benchmarks"
+    folder.mkdir()
+    (folder / "fake.py").write_text(
         "import os\n"
+        "from coursekit.device import current_seed\n"
         "def benchmark(profile, out_dir):\n"
         "    return {'quality': 1.5, 'seen_profile': os.environ['COURSEKIT_PROFILE'],\n"
-        "            'out_dir': str(out_dir)}\n"
+        "            'seen_seed': current_seed(), 'out_dir': str(out_dir)}\n"
     )
+    monkeypatch.setattr(bench, "BENCHMARKS_DIR", folder)
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setitem(bench.BENCHMARKS, "fake", "fake_topic")
-    monkeypatch.delitem(sys.modules, "fake_topic", raising=False)
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("coursekit.benchmarks.fake", folder / "fake.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "coursekit.benchmarks.fake", module)
     monkeypatch.delenv("COURSEKIT_PROFILE", raising=False)
+    monkeypatch.delenv("COURSEKIT_SEED", raising=False)
     return tmp_path
 
 
-def test_report_has_metrics_time_and_machine(fake_benchmark, capsys):
+def test_report_has_metrics_seed_time_and_machine(fake_benchmark, capsys):
     out = fake_benchmark / "reports" / "fake.json"
-    bench.main(["fake", "--profile", "smoke", "--out", str(out)])
+    bench.main(["fake", "--profile", "smoke", "--seed", "7", "--out", str(out)])
     report = json.loads(out.read_text())
     assert report["benchmark"] == "fake" and report["profile"] == "smoke"
     assert report["seen_profile"] == "smoke"  # the module ran under the requested profile
+    assert report["seed"] == 7 and report["seen_seed"] == 7  # ... and the requested seed
     assert report["quality"] == 1.5 and report["wall_time_s"] >= 0
     assert report["out_dir"] == str(out.parent)
     assert report["machine"]["cpu_count"] >= 1 and "tensorflow" in report["machine"]
     assert not list(out.parent.glob("*.tmp"))
     assert "report written to" in capsys.readouterr().out
+
+
+def test_default_report_name_carries_the_seed(fake_benchmark, monkeypatch):
+    monkeypatch.chdir(fake_benchmark)
+    monkeypatch.setenv("COURSEKIT_SEED", "11")
+    bench.main(["fake", "--profile", "smoke"])
+    assert json.loads((fake_benchmark / "reports" / "fake-smoke-seed11.json").read_text())[
+        "seed"] == 11
 
 
 def test_unknown_names_are_clear_errors(fake_benchmark):
@@ -44,8 +61,10 @@ def test_unknown_names_are_clear_errors(fake_benchmark):
         bench.run("fake", "fast", fake_benchmark / "x.json")
 
 
-def test_every_registered_benchmark_module_exists():
+def test_every_benchmark_module_is_found_and_callable():
     import importlib
 
-    for name, module in bench.BENCHMARKS.items():
-        assert callable(importlib.import_module(module).benchmark), name
+    names = bench.available()
+    assert {"gan"} <= set(names)
+    for name in names:
+        assert callable(importlib.import_module(f"coursekit.benchmarks.{name}").benchmark), name

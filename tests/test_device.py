@@ -12,7 +12,8 @@ def test_setup_prints_one_line_and_seeds(monkeypatch, capsys):
     info = device.setup(seed=5)
     line = capsys.readouterr().out.strip()
     assert "\n" not in line
-    for fact in ("TensorFlow", "Keras", "devices: CPU", "profile: smoke", "precision: float32",
+    for fact in ("TensorFlow", "Keras", "devices: CPU", "replicas: 1", "profile: smoke",
+                 "precision: float32",
                  "seed: 5"):
         assert fact in line
     first = (np.random.rand(3), keras.random.uniform((3,)).numpy())
@@ -37,3 +38,58 @@ def test_mixed_precision_only_where_it_helps(monkeypatch, capability, expected):
     details = {"compute_capability": capability} if capability else {}
     monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda gpu: details)
     assert device._benefits_from_mixed_precision(["fake-gpu"]) is expected
+
+
+def test_one_seed_drives_the_samples(monkeypatch):
+    from coursekit.models import gan
+
+    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
+
+    def samples(seed):
+        device.setup(seed=seed, quiet=True)
+        model = gan.build_gan(width=2)  # weights and latents both come from the run seed
+        return model.generate(4)
+
+    first, again, other = samples(1), samples(1), samples(2)
+    np.testing.assert_array_equal(first, again)
+    assert np.abs(first - other).mean() > 1e-3
+
+
+def test_the_seed_comes_from_the_environment(monkeypatch, capsys):
+    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
+    monkeypatch.setenv("COURSEKIT_SEED", "99")
+    assert device.setup().seed == 99 and "seed: 99" in capsys.readouterr().out
+    assert device.current_seed() == 99
+    streams = device.seed_for("a"), device.seed_for("b")
+    device.setup(seed=100, quiet=True)
+    assert streams[0] != streams[1] and device.seed_for("a") != streams[0]
+    monkeypatch.setenv("COURSEKIT_SEED", "seven")
+    with pytest.raises(device.SetupError, match="COURSEKIT_SEED='seven' is not an integer"):
+        device.setup(quiet=True)
+
+
+def test_devices_switch(monkeypatch, capsys):
+    import tensorflow as tf
+
+    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
+    monkeypatch.setenv("COURSEKIT_DEVICES", "all")
+    try:
+        info = device.setup()
+        assert isinstance(tf.distribute.get_strategy(), tf.distribute.MirroredStrategy)
+        assert info.replicas == tf.distribute.get_strategy().num_replicas_in_sync >= 1
+        assert f"replicas: {info.replicas}" in capsys.readouterr().out
+    finally:
+        monkeypatch.delenv("COURSEKIT_DEVICES")
+        device.setup(quiet=True)
+    assert not tf.distribute.has_strategy()
+    monkeypatch.setenv("COURSEKIT_DEVICES", "gpus please")
+    with pytest.raises(device.SetupError, match="COURSEKIT_DEVICES"):
+        device.setup(quiet=True)
+
+
+def test_a_backend_other_than_tensorflow_is_a_clear_error(monkeypatch):
+    import keras
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    with pytest.raises(device.SetupError, match="KERAS_BACKEND"):
+        device.check_backend()

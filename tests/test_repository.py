@@ -61,3 +61,35 @@ def test_readme_lists_every_notebook():
     readme = (ROOT / "README.md").read_text()
     for path in _notebooks():
         assert path.stem in readme, f"README.md does not describe {path.name}"
+
+
+def _headings(notebook: Path) -> list[str]:
+    cells = json.loads(notebook.read_text())["cells"]
+    return [line for cell in cells if cell["cell_type"] == "markdown"
+            for line in "".join(cell["source"]).splitlines() if line.startswith("#")]
+
+
+def test_docstrings_cite_existing_notebook_sections():
+    """Every "NN_topic, section M" in the package points to a real notebook and heading."""
+    cited = re.compile(r"(\d\d_[a-z_]+),? sections? (\d+)")
+    problems = []
+    for source in sorted((ROOT / "coursekit").rglob("*.py")):
+        for name, section in cited.findall(source.read_text()):
+            notebook = ROOT / "notebooks" / f"{name}.ipynb"
+            if not notebook.exists():
+                problems.append(f"{source.name}: {name} does not exist")
+            elif not any(re.match(rf"#+\s*{section}\s*[·.]", h) for h in _headings(notebook)):
+                problems.append(f"{source.name}: {name} has no section {section}")
+    assert not problems, problems
+
+
+def test_notebooks_only_name_notebooks_that_exist():
+    """A notebook that sends students to "notebook 04" or "(06)" fails while 04 or 06 is
+    missing."""
+    existing = {path.name[:2] for path in _notebooks()}
+    patterns = (r"[Nn]otebooks? (\d\d)\b", r"\b(\d\d)_[a-z]", r"\((0\d)\)")
+    for path in _notebooks():
+        cells = json.loads(path.read_text())["cells"]
+        text = "".join("".join(cell["source"]) for cell in cells)
+        named = {n for pattern in patterns for n in re.findall(pattern, text)}
+        assert named <= existing, f"{path.name} names missing notebooks {sorted(named - existing)}"

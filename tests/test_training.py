@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from coursekit import training
+from coursekit.gradients import apply_loss as training_apply_loss
 
 
 class TinyModel(keras.Model):
@@ -29,8 +30,7 @@ class TinyModel(keras.Model):
         x, y = data
         with tf.GradientTape() as tape:
             loss = keras.ops.mean(keras.ops.square(self(x) - y))
-        grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables, strict=True))
+        training_apply_loss(self.optimizer, tape, loss, self.trainable_variables)
         self.loss_tracker.update_state(loss)
         return {"loss": self.loss_tracker.result()}
 
@@ -132,3 +132,100 @@ def test_periodic_callbacks_follow_their_schedule(cache):
     assert grid.epochs == [0, 2, 4] and len(grid.frames) == 3
     with pytest.raises(ValueError, match="positive number of epochs"):
         training.SampleGrid(lambda: None, every=0)
+
+
+MODULE = """
+import keras
+import tensorflow as tf
+from coursekit.gradients import apply_loss
+
+
+def loss_fn(error):
+    return keras.ops.mean(keras.ops.square(error)){extra}
+
+
+class Model(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.out = keras.layers.Dense(1)
+
+    def call(self, x):
+        return self.out(x)
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            loss = loss_fn(self(x) - y)
+        apply_loss(self.optimizer, tape, loss, self.trainable_variables)
+        return {{}}
+"""
+
+
+def _module(tmp_path, monkeypatch, name, extra):
+    (tmp_path / f"{name}.py").write_text(MODULE.format(extra=extra))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    model = importlib.import_module(name).Model()
+    model.compile(keras.optimizers.SGD(0.1))
+    model(np.zeros((1, 3), np.float32))
+    return model
+
+
+def test_editing_a_loss_the_train_step_calls_changes_the_fingerprint(tmp_path, monkeypatch):
+    same_a = _module(tmp_path, monkeypatch, "variant_a", "")
+    same_b = _module(tmp_path, monkeypatch, "variant_b", "")
+    edited = _module(tmp_path, monkeypatch, "variant_c", " * 2.0")
+    fingerprint = training.fingerprint
+    assert fingerprint(same_a, {"lr": 1}) != fingerprint(same_a, {"lr": 2})
+    assert fingerprint(same_a) == fingerprint(same_a)
+    # the same source in another module (a notebook and its export): the same fingerprint;
+    # an edited loss that train_step calls: another
+    assert fingerprint(same_a) == fingerprint(same_b)
+    assert fingerprint(same_b) != fingerprint(edited)
+    keras.utils.set_random_seed(0)
+
+
+def test_a_changed_network_changes_the_fingerprint(cache):
+    model = _fresh_model()
+    model(np.zeros((1, 3), np.float32))
+    wider = _fresh_model()
+    wider.hidden = keras.layers.Dense(16, activation="tanh")
+    wider(np.zeros((1, 3), np.float32))
+    assert training.fingerprint(model) != training.fingerprint(wider)
+
+
+def test_edited_code_is_not_reused(cache, capsys):
+    x, y = _data()
+    training.fit_resumable(_fresh_model(), x, y=y, epochs=1, name="tiny", batch_size=16)
+
+    def builder():
+        return 1
+
+    history = training.fit_resumable(_fresh_model(), x, y=y, epochs=1, name="tiny",
+                                     code=[builder], batch_size=16)
+    assert "other settings or other code" in capsys.readouterr().out
+    assert len(history["loss"]) == 1
+
+
+def test_figure_recorders_are_restored_with_the_checkpoint(cache, capsys):
+    x, y = _data()
+    grid = training.SampleGrid(lambda: np.random.rand(2, 4, 4, 1), every=1, ncols=2)
+    training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name="tiny", batch_size=16,
+                           callbacks=[grid])
+    again = training.SampleGrid(lambda: np.zeros((2, 4, 4, 1)), every=1, ncols=2)
+    training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name="tiny", batch_size=16,
+                           callbacks=[again])
+    assert "reusing checkpoint" in capsys.readouterr().out
+    assert again.epochs == [0, 1, 2] and len(again.frames) == 3
+    np.testing.assert_array_equal(again.frames[-1], grid.frames[-1])
+
+
+def test_a_damaged_checkpoint_fails_loudly(cache):
+    x, y = _data()
+    training.fit_resumable(_fresh_model(), x, y=y, epochs=1, name="tiny", batch_size=16)
+    folder = training.checkpoint_dir("tiny")
+    for index in folder.glob("epoch-*/ckpt.index"):
+        index.write_bytes(b"not a checkpoint")
+    with pytest.raises(training.CheckpointError, match="Delete"):
+        training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name="tiny", batch_size=16)

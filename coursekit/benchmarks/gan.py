@@ -1,0 +1,122 @@
+"""``python -m coursekit.bench gan``: notebook 03's DCGAN trained from scratch, scored, timed.
+
+Trains the exported notebook code (``coursekit.models.gan``), scores ``fid_samples``
+samples against the test set (Fréchet distance on the course classifier's features, class
+histogram) next to real data and notebook 02's VAE at the same n, saves the samples as
+uint8 ``.npy``, and compares training throughput with a bare ``tf.function`` loop running
+the same networks, losses and algorithm.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..adversarial import adversarial_pipeline, fit_adversarial
+from ..data import load_mnist
+from ..gan import BUDGET
+
+
+def bare_images_per_second(images, *, width: int, m: int, steps: int) -> float:
+    """Images/s of a bare ``tf.function`` loop (no Keras ``fit``, trackers or callbacks)
+    training the same DCGAN networks with the same losses and algorithm (k = 1), in the
+    style of the TensorFlow DCGAN tutorial. The first step (tracing) is not timed."""
+    import tensorflow as tf
+
+    from ..models import gan
+
+    generator, discriminator = gan.dcgan_generator(width=width), gan.dcgan_discriminator(width)
+    d_opt, g_opt = gan.dcgan_adam(), gan.dcgan_adam()
+
+    @tf.function
+    def train_step(real):
+        fake = generator(tf.random.normal([m, gan.NOISE_DIM]), training=True)
+        with tf.GradientTape() as tape:
+            d_loss = gan.discriminator_loss(discriminator(real, training=True),
+                                            discriminator(fake, training=True))
+        grads = tape.gradient(d_loss, discriminator.trainable_variables)
+        d_opt.apply(grads, discriminator.trainable_variables)
+        with tf.GradientTape() as tape:
+            fake_logits = discriminator(generator(tf.random.normal([m, gan.NOISE_DIM]),
+                                                  training=True), training=True)
+            g_loss = gan.generator_loss(fake_logits)
+        grads = tape.gradient(g_loss, generator.trainable_variables)
+        g_opt.apply(grads, generator.trainable_variables)
+        return d_loss, g_loss
+
+    data = iter(adversarial_pipeline(images, m, 1))
+    train_step(next(data))
+    start = time.perf_counter()
+    for _ in range(steps):
+        d_loss, _ = train_step(next(data))
+    float(d_loss)  # wait for the last step
+    return steps * m / (time.perf_counter() - start)
+
+
+def coursekit_images_per_second(images, *, width: int, m: int, steps: int) -> float:
+    """Images/s of ``fit_adversarial`` (fit + trackers + progress logger) on the same model."""
+    from ..models import gan
+
+    model = gan.build_gan(width=width)
+    history = fit_adversarial(model, images, epochs=1, steps_per_epoch=steps + 1, m=m, name=None)
+    return history["_throughput"]
+
+
+def benchmark(profile: str, out_dir: Path) -> dict:
+    """Train the notebook's DCGAN from scratch, score its samples, time the loop."""
+    from .. import zoo
+    from ..metrics import SampleScorer, fid_floor, to_uint8
+    from ..models import gan
+
+    b = BUDGET.get(profile)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    train = load_mnist("train").images
+    model = gan.build_gan(k=b.k, width=b.dcgan_width)
+    start = time.perf_counter()
+    history = fit_adversarial(model, train, epochs=b.dcgan_epochs,
+                              steps_per_epoch=b.steps_per_epoch, m=b.batch, name=None)
+    train_seconds = time.perf_counter() - start
+    samples = to_uint8(model.generate(b.fid_samples, stream="final samples"))
+    samples_path = out_dir / f"gan-samples-{profile}.npy"
+    np.save(samples_path, samples)
+
+    scorer = SampleScorer()
+    result = scorer.score(samples)
+    report = {
+        "fid": round(result["fid"], 3),
+        "fid_real_data_same_n": round(fid_floor(scorer, n=b.fid_samples), 3),
+        "class_histogram": [round(float(v), 4) for v in result["histogram"]],
+        "min_class_fraction": round(result["min_class"], 4),
+        "train_seconds": round(train_seconds, 1),
+        "train_images_per_s": round(history.get("_throughput", 0.0), 1),
+        "d_real_final": round(history["d_real"][-1], 4),
+        "d_fake_final": round(history["d_fake"][-1], 4),
+        "samples_file": str(samples_path),
+        "n_samples": int(len(samples)),
+        "dcgan_width": b.dcgan_width,
+        "steps": b.dcgan_epochs * b.steps_per_epoch,
+        "batch": b.batch,
+        "k": b.k,
+    }
+    start = time.perf_counter()
+    vae_samples = zoo.vae_samples(b.fid_samples, profile=profile)
+    vae_score = scorer.score(vae_samples)
+    report["vae_fid"] = round(vae_score["fid"], 3)
+    report["vae_class_histogram"] = [round(float(v), 4) for v in vae_score["histogram"]]
+    report["vae_seconds_incl_training_if_not_cached"] = round(time.perf_counter() - start, 1)
+
+    # Throughput against a bare tf.function loop, measured back to back (twice each,
+    # alternating, best of two) because other processes may share the machine.
+    bare, ours = [], []
+    for _ in range(2):
+        bare.append(bare_images_per_second(train, width=b.dcgan_width, m=b.batch,
+                                           steps=b.throughput_steps))
+        ours.append(coursekit_images_per_second(train, width=b.dcgan_width, m=b.batch,
+                                                steps=b.throughput_steps))
+    report["bare_loop_images_per_s"] = round(max(bare), 1)
+    report["coursekit_images_per_s"] = round(max(ours), 1)
+    report["coursekit_relative_to_bare"] = round(max(ours) / max(bare), 3)
+    return report

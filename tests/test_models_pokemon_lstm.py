@@ -1,0 +1,199 @@
+"""Tests of 05_pokemon_lstm's model code (exported to coursekit.models.pokemon_lstm).
+
+Causality of teacher forcing, the one-pixel step loop, seeded sampling and temperature,
+completion; one training step under mixed precision and on two replicas for both LSTM
+variants (see coursekit.testing); and a resumed training run equal to a straight one.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+from coursekit import gradients, testing, training
+from coursekit import pokemon as pk
+from coursekit.models import pokemon_lstm as m
+
+
+def constant_sprites(*colours):
+    """One 400-pixel sequence per colour, every pixel that colour."""
+    return np.stack([np.full(pk.N_PIXELS, c, np.int32) for c in colours])
+
+
+# --------------------------------------------------------------------------- precision and replicas
+
+
+def _batch(n: int = 4) -> np.ndarray:
+    """A fixed global batch of ``n`` sprites with varied colours (the same on every replica
+    count)."""
+    rows, cols = np.arange(n)[:, None], np.arange(pk.N_PIXELS)[None]
+    return ((rows * 37 + (cols // 7) * 11 + cols % 3) % pk.N_COLOURS).astype(np.int32)
+
+
+def make(optimizer_fn, see_above: bool = False):
+    """The factory of coursekit.testing: a small PixelLSTM (no dropout, no batch norm)."""
+    model = m.build_model(units=8, see_above=see_above)
+    model.compile(optimizer=optimizer_fn())
+    return model, _batch()
+
+
+def make_above(optimizer_fn):
+    return make(optimizer_fn, see_above=True)
+
+
+@pytest.mark.parametrize("factory", [make, make_above], ids=["lstm", "lstm_above"])
+def test_mixed_precision_step_matches_float32(factory):
+    assert testing.mixed_precision_step(factory) < 0.02
+
+
+def test_the_precision_check_fails_without_loss_scaling(monkeypatch):
+    # without scaling the loss, the LossScaleOptimizer's unscaling makes the float16 step
+    # ~2^15 times too small: the relative difference is ~1, far above the 0.02 allowed
+    monkeypatch.setattr(gradients, "gradients",
+                        lambda optimizer, tape, loss, variables: tape.gradient(loss, variables))
+    assert testing.mixed_precision_step(make) > 0.9
+
+
+@pytest.mark.parametrize("target", ["make", "make_above"])
+def test_two_replicas_match_one(target):
+    result = testing.two_replica_step(f"tests.test_models_pokemon_lstm:{target}")
+    assert result["replicas"] == 2 and result["start"] < 1e-6
+    assert result["update"] < 1e-4, result
+
+
+# --------------------------------------------------------------------------- resume
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
+    return tmp_path
+
+
+def _weights(model):
+    return [np.asarray(v) for v in model.weights]
+
+
+def test_resume_continues_exactly_where_it_stopped(cache, capsys):
+    # one minibatch per epoch (batch = all 8 training sprites), so the shuffled order inside
+    # an epoch cannot matter: resuming must give exactly the straight run's weights
+    train_s, val_s = _batch(8), _batch(4)[:, ::-1].copy()
+    sizes = dict(batch=8, learning_rate=1e-2)
+
+    def fresh():
+        keras.utils.set_random_seed(3)  # the same initial weights for every run of the test
+        return m.build_model(units=8, see_above=True)
+
+    straight = fresh()
+    m.train(straight, train_s, val_s, epochs=2, name=None, **sizes)
+
+    first = fresh()
+    grid = training.SampleGrid(lambda: np.zeros((2, 4, 4, 3)), ncols=2)
+    h1 = m.train(first, train_s, val_s, epochs=1, name="pokemon-resume", callbacks=[grid],
+                 **sizes)
+    resumed = fresh()  # a new kernel: fresh weights, fresh optimizer, fresh recorder
+    grid = training.SampleGrid(lambda: np.zeros((2, 4, 4, 3)), ncols=2)
+    h2 = m.train(resumed, train_s, val_s, epochs=2, name="pokemon-resume", callbacks=[grid],
+                 **sizes)
+    out = capsys.readouterr().out
+    assert "resuming checkpoint" in out, out
+    assert h2["loss"][:1] == h1["loss"] and len(h2["val_loss"]) == 2
+    assert int(resumed.optimizer.iterations.numpy()) == 2
+    assert grid.epochs == [0, 1, 2] and len(grid.frames) == 3  # the recorder was restored
+    for a, b in zip(_weights(straight), _weights(resumed), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+    reused = fresh()  # a re-run with everything trained: reuse, and the figures come back
+    grid = training.SampleGrid(lambda: np.zeros((2, 4, 4, 3)), ncols=2)
+    m.train(reused, train_s, val_s, epochs=2, name="pokemon-resume", callbacks=[grid], **sizes)
+    assert "reusing checkpoint" in capsys.readouterr().out
+    assert grid.epochs == [0, 1, 2] and len(grid.frames) == 3
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return m.build_model(units=8, see_above=True)
+
+
+def test_model_outputs_and_teacher_forcing_are_causal(tiny_model):
+    seqs = constant_sprites(3, 4)
+    logits = np.asarray(tiny_model(seqs))
+    assert logits.shape == (2, 400, 167) and logits.dtype == np.float32
+    changed = seqs.copy()
+    changed[:, 250] = 9  # pixels after 250 may change, pixels up to 250 may not
+    new = np.asarray(tiny_model(changed))
+    np.testing.assert_allclose(new[:, :251], logits[:, :251], atol=1e-6)
+    assert not np.allclose(new[:, 251], logits[:, 251])
+
+
+def test_step_loop_matches_the_full_sequence(tiny_model):
+    # greedy completion of a fully visible sprite reproduces it; the step logits then
+    # equal the teacher-forced logits, so check one step by hand against call()
+    import tensorflow as tf
+
+    seq = np.random.default_rng(1).integers(0, 167, (1, 400)).astype(np.int32)
+    full = np.asarray(tiny_model(seq))
+    state = [tf.zeros((1, 8))] * 2
+    previous, above = pk.previous_pixels(seq)[0], pk.above_pixels(seq)[0]
+    for t in range(25):
+        logits, state = tiny_model.step(previous[t:t + 1], above[t:t + 1], state)
+    np.testing.assert_allclose(np.asarray(logits)[0], full[0, 24], atol=1e-5)
+
+
+def test_sampling_shapes_seeds_and_temperature(tiny_model):
+    samples = m.sample(tiny_model, 3, temperature=1.0, seed=0)
+    assert samples.shape == (3, 20, 20) and samples.dtype == np.int32
+    assert samples.min() >= 0 and samples.max() < 167
+    np.testing.assert_array_equal(samples, m.sample(tiny_model, 3, 1.0, seed=0))
+    assert not np.array_equal(samples, m.sample(tiny_model, 3, 1.0, seed=1))
+    with pytest.raises(ValueError, match="temperature must be >= 0"):
+        m.sample(tiny_model, 2, temperature=-1)
+    with pytest.raises(ValueError, match="positive whole number"):
+        m.sample(tiny_model, 0)
+
+
+def test_temperature_reshapes_a_known_distribution():
+    # readout weights zero, bias = log(0.6, 0.3, 0.1, ~0...): every pixel's distribution is
+    # known, so sample frequencies at each temperature can be computed by hand
+    model = m.build_model(units=4)
+    kernel, bias = model.readout.get_weights()
+    log_p = np.full(pk.N_COLOURS, -40.0, np.float32)
+    log_p[:3] = np.log([0.6, 0.3, 0.1])
+    model.readout.set_weights([np.zeros_like(kernel), log_p])
+    greedy = m.sample(model, 3, temperature=0.0)
+    assert (greedy == 0).all()
+    share = [(m.sample(model, 5, temperature=t, seed=4) == 0).mean() for t in (1.0, 0.5)]
+    assert share[0] == pytest.approx(0.6, abs=0.04)  # T = 1: the model's own p
+    assert share[1] == pytest.approx(0.36 / 0.46, abs=0.04)  # T = 0.5: p^2 renormalised
+    hot = m.sample(model, 5, temperature=100.0, seed=4)
+    assert len(np.unique(hot)) > 100  # a very high temperature is near uniform
+
+
+def test_completion_keeps_the_visible_part(tiny_model):
+    sprites = np.random.default_rng(2).integers(0, 167, (2, 20, 20))
+    done = m.complete(tiny_model, sprites, covered=0.75, temperature=1.0, seed=3)
+    assert done.shape == (2, 20, 20)
+    np.testing.assert_array_equal(done.reshape(2, 400)[:, :100], sprites.reshape(2, 400)[:, :100])
+    assert not np.array_equal(done[:, 5:], sprites[:, 5:])
+    with pytest.raises(ValueError, match="covered"):
+        m.complete(tiny_model, sprites, covered=1.5)
+    palette = np.arange(167 * 3).reshape(167, 3).astype(np.uint8)
+    view = pk.covered_view(sprites, 0.5, palette)
+    assert view.shape == (2, 20, 20, 3)
+    np.testing.assert_array_equal(view[:, :10], palette[sprites[:, :10]])
+    assert (view[:, 10:, :, 0] >= 150).all() and (view[:, 10:, :, 2] >= 200).all()
+
+
+def test_default_sampling_seed_follows_the_run_seed(tiny_model, monkeypatch):
+    from coursekit import device
+
+    def draw(run_seed):
+        monkeypatch.setattr(device, "_current_seed", run_seed)
+        return m.sample(tiny_model, 3), m.complete(tiny_model, _batch(3), covered=0.5)
+
+    first = draw(7)
+    assert all(np.array_equal(a, b) for a, b in zip(first, draw(7), strict=True))
+    assert not any(np.array_equal(a, b) for a, b in zip(first, draw(8), strict=True))
