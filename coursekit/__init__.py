@@ -7,7 +7,8 @@ on any number of replicas), ``training`` (callbacks, checkpoint-and-resume),
 FID, class histogram), ``viz`` (figures), ``widgets`` (live explorers), ``export`` (the
 notebooks' ``#@save`` cells → ``coursekit.models``), ``testing`` (mixed-precision and
 two-replica checks), ``bench`` (benchmarks in ``coursekit.benchmarks``), and one module of
-sizes and helpers per notebook topic (``autoencoder``, ``vae``, ``gan``, ``pokemon``).
+sizes and helpers per notebook topic (``autoencoder``, ``vae``, ``gan``, ``pokemon``,
+``cppn``).
 The model code itself is written in the notebooks and exported to ``coursekit.models``.
 """
 

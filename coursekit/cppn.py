@@ -1,0 +1,688 @@
+"""CPPN infrastructure: coordinate grids, vectorised and tiled rendering, genomes as data,
+HSB colour, GIFs, and the Picbreeder-style breeder widget.
+
+Introduced in 06_cppn. What a student reads and edits (the dense CPPN, the mutation and
+crossover operators, the genetic algorithm) is written in the notebook and exported to
+``coursekit.models.cppn``; this module holds what those cells stand on:
+
+- section 1: ``coordinates`` and ``render`` (every pixel of a tile in one numpy call, tiles
+  so that a 4096×4096 image never needs gigabytes), ``ACTIVATIONS``;
+- section 4: ``save_gif``;
+- section 5: the genome as plain data (``NodeGene``, ``ConnectionGene``, ``Genome``), its
+  JSON form with clear errors (``genome_from_json``), ``evaluate_genome`` and
+  ``render_genome`` (Picbreeder's inputs x, y, d, bias and its HSB output layer), and the
+  ``Breeder`` widget, which receives the notebook's ``breed`` function;
+- section 7 (the CPPN-GAN) uses ``coordinates`` for its Keras generator's grid.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .profiles import Budget
+
+# Sizes of notebook 06 in each profile (the code path is the same in all three).
+BUDGET = Budget(
+    smoke=dict(preview=96, high_res=1024, gif_frames=48, gif_size=64, breeder_size=128,
+               breeder_generations=3, hires_export=256, ga_size=32, ga_population=24,
+               ga_generations=40, ga_seeds=3, novelty_k=10, activation_nets=6,
+               gan_epochs=3, gan_steps=150, gan_batch=64, gan_hidden=(32, 32, 32),
+               gan_width=16, gan_eval=1000),
+    cpu=dict(preview=192, high_res=1024, gif_frames=96, gif_size=160, breeder_size=128,
+             breeder_generations=6, hires_export=768, ga_size=32, ga_population=40,
+             ga_generations=100, ga_seeds=5, novelty_k=10, activation_nets=16,
+             gan_epochs=10, gan_steps=300, gan_batch=64, gan_hidden=(32, 32, 32),
+             gan_width=16, gan_eval=2000),
+    gpu=dict(preview=256, high_res=1024, gif_frames=120, gif_size=256, breeder_size=128,
+             breeder_generations=10, hires_export=1024, ga_size=32, ga_population=50,
+             ga_generations=150, ga_seeds=10, novelty_k=15, activation_nets=32,
+             gan_epochs=50, gan_steps=468, gan_batch=128, gan_hidden=(128, 128, 128),
+             gan_width=64, gan_eval=5000),
+)
+
+# ----------------------------------------------------------------------------- section 1
+
+ANJI_SLOPE = 4.924273  # ANJI, the NEAT library Picbreeder was built on, steepens by this
+
+
+def _bipolar_sigmoid(v):
+    return np.tanh((0.5 * ANJI_SLOPE) * v)  # = 2 / (1 + exp(-slope v)) - 1, without overflow
+
+
+def _gaussian(v):
+    return np.exp(-ANJI_SLOPE * v * v)
+
+
+ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "tanh": np.tanh,
+    "sin": np.sin,
+    "cos": np.cos,
+    "gaussian": _gaussian,
+    "bipolar_sigmoid": _bipolar_sigmoid,
+    "identity": lambda v: v,
+    "relu": lambda v: np.maximum(v, 0.0),
+    "abs": np.abs,
+}
+"""Activation name -> vectorised numpy function. ``gaussian`` and ``bipolar_sigmoid`` are
+ANJI's (Picbreeder's): exp(-4.924273 v²) and 2/(1+exp(-4.924273 v)) - 1."""
+
+PICBREEDER_ACTIVATIONS = ("sin", "bipolar_sigmoid", "gaussian", "cos", "identity")
+
+
+class CPPNError(ValueError):
+    """Bad input to the CPPN helpers: an unknown activation, a wrong shape, a bad genome."""
+
+
+def activation(name: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The activation called ``name``, or a ``CPPNError`` listing the known ones."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise CPPNError(f"Unknown activation {name!r}; choose one of "
+                        f"{', '.join(sorted(ACTIVATIONS))} (coursekit.cppn.ACTIVATIONS), "
+                        f"or add yours to that dict.") from None
+
+
+def default_box(width: int, height: int, scale: float = 1.0) -> tuple[float, float, float, float]:
+    """The region of the plane an image shows: the shorter side spans [-scale, scale], the
+    longer one extends further at the same pixel size (a wide image shows more pattern)."""
+    short = min(width, height)
+    hx, hy = scale * width / short, scale * height / short
+    return (-hx, hx, -hy, hy)
+
+
+def _check_size(width, height):
+    for name, value in (("width", width), ("height", height)):
+        if not isinstance(value, (int, np.integer)) or value < 1:
+            raise CPPNError(f"{name} must be a positive whole number of pixels, got {value!r}")
+
+
+def axis(n: int, low: float, high: float) -> np.ndarray:
+    """Sample positions of ``n`` pixels on [low, high): pixel i sits at low + (high-low)·i/n.
+
+    Using i/n (each pixel's corner) makes every k-th pixel of an image k times larger sit
+    at exactly the same coordinate: i/n and (k·i)/(k·n) are the same correctly rounded
+    float. That is what lets section 3 compare a 64×64 image with a subsampled 1024×1024.
+    """
+    return (low + (high - low) * (np.arange(n, dtype=np.float64) / n)).astype(np.float32)
+
+
+def coordinates(width: int, height: int, box=None, scale: float = 1.0):
+    """Per-pixel inputs ``(x, y, d)``, each float32 of shape (height, width), with
+    d = sqrt(x² + y²), the distance from the centre. ``box`` = (x0, x1, y0, y1)."""
+    _check_size(width, height)
+    x0, x1, y0, y1 = default_box(width, height, scale) if box is None else box
+    xs, ys = axis(width, x0, x1), axis(height, y0, y1)
+    x, y = np.meshgrid(xs, ys)
+    return x, y, np.sqrt(x * x + y * y)
+
+
+def _one_blas_thread():
+    """While our threads split the tiles, keep BLAS from starting threads of its own (two
+    levels of threads on two cores made rendering slower). threadpoolctl comes with
+    scikit-learn; without it, nothing changes."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        import contextlib
+
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def render(fn: Callable, width: int, height: int, box=None, scale: float = 1.0,
+           tile_pixels: int = 1 << 13, workers: int | None = None) -> np.ndarray:
+    """Evaluate ``fn(x, y, d) -> (n, channels)`` on every pixel; returns (height, width, C).
+
+    Vectorised: ``fn`` receives whole tiles of about ``tile_pixels`` pixels (whole rows) as
+    flat float32 arrays, never one pixel at a time. Tiles bound the memory (a 4-layer,
+    32-unit network on 1024×1024 pixels in one piece holds 128 MB per layer) and keep a
+    tile's activations in the processor's cache, which is faster too. numpy releases the
+    GIL inside its loops, so ``workers`` threads (default: one per core) render tiles in
+    parallel. The result does not depend on ``tile_pixels`` or ``workers`` beyond float32
+    rounding in matrix products (a few 1e-7).
+    """
+    _check_size(width, height)
+    x0, x1, y0, y1 = default_box(width, height, scale) if box is None else box
+    xs, ys = axis(width, x0, x1), axis(height, y0, y1)
+    rows = max(1, int(tile_pixels) // width)
+    starts = range(0, height, rows)
+
+    def tile(r0):
+        x, y = np.meshgrid(xs, ys[r0:r0 + rows])
+        x, y = x.ravel(), y.ravel()
+        values = np.asarray(fn(x, y, np.sqrt(x * x + y * y)), dtype=np.float32)
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.ndim != 2 or values.shape[0] != x.size:
+            raise CPPNError(f"fn(x, y, d) must return shape (n, channels) for n = {x.size} "
+                            f"pixels, got {values.shape}")
+        return r0, values
+
+    workers = min(workers or os.cpu_count() or 1, len(starts))
+    if workers > 1:
+        with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+            results = list(pool.map(tile, starts))
+    else:
+        results = [tile(r0) for r0 in starts]
+    out = np.empty((height, width, results[0][1].shape[1]), np.float32)
+    for r0, values in results:
+        out[r0:r0 + rows] = values.reshape(-1, width, out.shape[2])
+    return out
+
+
+# ----------------------------------------------------------------------------- section 4
+
+
+def to_uint8_frames(frames) -> np.ndarray:
+    frames = np.asarray(frames, dtype=np.float32)
+    if frames.ndim == 4 and frames.shape[-1] == 1:
+        frames = frames[..., 0]
+    return (np.clip(frames, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+def save_gif(frames, path, fps: float = 12.0) -> Path:
+    """Write frames (N, H, W[, 3]) with values in [0, 1] as a looping GIF; returns the path."""
+    import imageio.v3 as iio
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, to_uint8_frames(frames), extension=".gif",
+                duration=1000.0 / fps, loop=0)
+    return path
+
+
+def png_bytes(image) -> bytes:
+    """An image (H, W[, C]) in [0, 1] as PNG bytes (for ``ipywidgets.Image``)."""
+    import imageio.v3 as iio
+
+    return iio.imwrite("<bytes>", to_uint8_frames(image), extension=".png")
+
+
+# ----------------------------------------------------------------------------- section 5
+
+INPUT_LABELS = ("x", "y", "d", "bias")
+COLOUR_OUTPUTS = ("hue", "saturation", "brightness")
+GREY_OUTPUTS = ("ink",)
+NODE_KINDS = ("input", "hidden", "output")
+
+
+@dataclass
+class NodeGene:
+    """A node: ``id``, ``kind`` (input, hidden, output), ``activation`` and a ``label``."""
+
+    id: int
+    kind: str
+    activation: str = "identity"
+    label: str = ""
+
+
+@dataclass
+class ConnectionGene:
+    """A weighted edge ``source -> target``, tagged with its NEAT ``innovation`` number."""
+
+    innovation: int
+    source: int
+    target: int
+    weight: float
+    enabled: bool = True
+
+
+@dataclass
+class Genome:
+    """A CPPN genome as plain data: nodes by id, connections by innovation number.
+
+    The operators that change genomes (mutations, crossover) are in the notebook.
+    """
+
+    nodes: dict[int, NodeGene] = field(default_factory=dict)
+    connections: dict[int, ConnectionGene] = field(default_factory=dict)
+
+    def copy(self) -> Genome:
+        return Genome({k: NodeGene(**vars(n)) for k, n in self.nodes.items()},
+                      {k: ConnectionGene(**vars(c)) for k, c in self.connections.items()})
+
+    def ids(self, kind: str) -> list[int]:
+        return sorted(i for i, n in self.nodes.items() if n.kind == kind)
+
+    @property
+    def outputs(self) -> list[int]:
+        return self.ids("output")
+
+    def order(self, include_disabled: bool = False) -> list[int]:
+        """Node ids in an order where every enabled edge (every edge, with
+        ``include_disabled``) goes forward (Kahn's algorithm); ``CPPNError`` on a cycle."""
+        incoming = {i: 0 for i in self.nodes}
+        succ: dict[int, list[int]] = {i: [] for i in self.nodes}
+        for c in self.connections.values():
+            if c.enabled or include_disabled:
+                incoming[c.target] += 1
+                succ[c.source].append(c.target)
+        ready = sorted(i for i, k in incoming.items() if k == 0)
+        order = []
+        while ready:
+            i = ready.pop(0)
+            order.append(i)
+            for j in succ[i]:
+                incoming[j] -= 1
+                if incoming[j] == 0:
+                    ready.append(j)
+        if len(order) != len(self.nodes):
+            raise CPPNError("the genome's enabled connections form a cycle; a CPPN must be "
+                            "feed-forward (remove or disable one connection of the cycle)")
+        return order
+
+    def creates_cycle(self, source: int, target: int) -> bool:
+        """Would an enabled edge ``source -> target`` close a cycle? (Is source reachable
+        from target?) Disabled edges count too, since a later mutation may re-enable them."""
+        if source == target:
+            return True
+        succ: dict[int, list[int]] = {}
+        for c in self.connections.values():
+            succ.setdefault(c.source, []).append(c.target)
+        stack, seen = [target], set()
+        while stack:
+            i = stack.pop()
+            if i == source:
+                return True
+            if i not in seen:
+                seen.add(i)
+                stack.extend(succ.get(i, ()))
+        return False
+
+    def to_dict(self) -> dict:
+        return {"format": "coursekit-cppn-genome", "version": 1,
+                "nodes": [vars(n) for n in sorted(self.nodes.values(), key=lambda n: n.id)],
+                "connections": [vars(c) for c in sorted(self.connections.values(),
+                                                        key=lambda c: c.innovation)]}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1)
+
+
+class GenomeError(CPPNError):
+    """A genome (usually from JSON) that cannot be used; the message says what and how."""
+
+
+def _field(entry, name, kind, where):
+    if not isinstance(entry, dict) or name not in entry:
+        raise GenomeError(f"{where} has no {name!r} field; every entry needs it (see "
+                          f"Genome.to_json() for the format)")
+    value = entry[name]
+    ok = (isinstance(value, bool) if kind is bool else
+          isinstance(value, (int, float)) and not isinstance(value, bool) if kind is float else
+          isinstance(value, int) and not isinstance(value, bool) if kind is int else
+          isinstance(value, kind))
+    if not ok or (kind is float and not math.isfinite(value)):
+        raise GenomeError(f"{where}: {name!r} must be a finite {kind.__name__}, got {value!r}")
+    return value
+
+
+def genome_from_dict(data) -> Genome:
+    """Check and build a ``Genome`` from ``Genome.to_dict()``'s form; ``GenomeError`` names
+    the first problem (missing field, unknown activation, dangling edge, cycle, ...)."""
+    if not isinstance(data, dict) or data.get("format") != "coursekit-cppn-genome":
+        raise GenomeError("not a CPPN genome: expected a JSON object with "
+                          "\"format\": \"coursekit-cppn-genome\" (export one with "
+                          "Genome.to_json() or the breeder's Export button)")
+    if data.get("version") != 1:
+        raise GenomeError(f"genome format version {data.get('version')!r} is not supported; "
+                          f"this coursekit reads version 1")
+    for key in ("nodes", "connections"):
+        if not isinstance(data.get(key), list):
+            raise GenomeError(f"the genome's {key!r} must be a list")
+    genome = Genome()
+    for k, entry in enumerate(data["nodes"]):
+        where = f"nodes[{k}]"
+        nid = _field(entry, "id", int, where)
+        kind = _field(entry, "kind", str, where)
+        act = _field(entry, "activation", str, where)
+        label = entry.get("label", "") if isinstance(entry, dict) else ""
+        if kind not in NODE_KINDS:
+            raise GenomeError(f"{where}: kind {kind!r} is not one of {NODE_KINDS}")
+        if act not in ACTIVATIONS:
+            raise GenomeError(f"{where}: unknown activation {act!r}; known: "
+                              f"{', '.join(sorted(ACTIVATIONS))}")
+        if nid in genome.nodes:
+            raise GenomeError(f"{where}: node id {nid} appears twice; ids must be unique")
+        genome.nodes[nid] = NodeGene(nid, kind, act, str(label))
+    inputs = [genome.nodes[i].label for i in genome.ids("input")]
+    if inputs != list(INPUT_LABELS):
+        raise GenomeError(f"the input nodes must be {list(INPUT_LABELS)} in id order, found "
+                          f"{inputs}")
+    labels = [genome.nodes[i].label for i in genome.outputs]
+    if labels not in (list(COLOUR_OUTPUTS), list(GREY_OUTPUTS)):
+        raise GenomeError(f"the output nodes must be {list(COLOUR_OUTPUTS)} (colour) or "
+                          f"{list(GREY_OUTPUTS)} (grey) in id order, found {labels}")
+    for k, entry in enumerate(data["connections"]):
+        where = f"connections[{k}]"
+        innov = _field(entry, "innovation", int, where)
+        src, dst = _field(entry, "source", int, where), _field(entry, "target", int, where)
+        weight = float(_field(entry, "weight", float, where))
+        enabled = _field(entry, "enabled", bool, where)
+        for end, nid in (("source", src), ("target", dst)):
+            if nid not in genome.nodes:
+                raise GenomeError(f"{where}: {end} node {nid} does not exist in 'nodes'")
+        if genome.nodes[dst].kind == "input":
+            raise GenomeError(f"{where}: target {dst} is an input node; inputs take no edges")
+        if innov in genome.connections:
+            raise GenomeError(f"{where}: innovation number {innov} appears twice")
+        genome.connections[innov] = ConnectionGene(innov, src, dst, weight, enabled)
+    try:
+        # disabled edges too: crossover may re-enable them, so they must not close a cycle
+        genome.order(include_disabled=True)
+    except CPPNError:
+        raise GenomeError("the genome's connections (enabled or disabled) form a cycle; a "
+                          "CPPN must be feed-forward: remove one connection of the cycle") from None
+    return genome
+
+
+def genome_from_json(text: str) -> Genome:
+    """Parse a genome exported with ``Genome.to_json()``; clear errors on malformed input."""
+    try:
+        data = json.loads(text)
+    except (TypeError, json.JSONDecodeError) as error:
+        raise GenomeError(f"the genome text is not valid JSON ({error}); paste the whole "
+                          f"text produced by Export / Genome.to_json()") from None
+    return genome_from_dict(data)
+
+
+def evaluate_genome(genome: Genome, x, y, d) -> np.ndarray:
+    """The genome's raw outputs on flat pixel arrays: shape (n, number of outputs).
+
+    Vectorised over pixels: a Python loop over the (few) nodes in feed-forward order, each
+    node's value one numpy array over all pixels. Inputs: x, y, d and a constant bias 1.
+    """
+    x = np.asarray(x, np.float32)
+    inputs = genome.ids("input")
+    if len(inputs) != len(INPUT_LABELS):
+        raise CPPNError(f"a genome needs the inputs {INPUT_LABELS}, found {len(inputs)}")
+    values = dict(zip(inputs, (x, np.asarray(y, np.float32), np.asarray(d, np.float32),
+                               np.ones_like(x)), strict=True))
+    incoming: dict[int, list[ConnectionGene]] = {}
+    for c in genome.connections.values():
+        if c.enabled:
+            incoming.setdefault(c.target, []).append(c)
+    for nid in genome.order():
+        node = genome.nodes[nid]
+        if node.kind == "input":
+            continue
+        total = np.zeros_like(x)
+        for c in incoming.get(nid, ()):
+            total += np.float32(c.weight) * values[c.source]
+        values[nid] = activation(node.activation)(total).astype(np.float32, copy=False)
+    return np.stack([values[i] for i in genome.outputs], axis=1)
+
+
+def hsb_to_rgb(h, s, v) -> np.ndarray:
+    """Vectorised HSB (= HSV) to RGB, like ``java.awt.Color.HSBtoRGB``: hue wraps (its
+    fractional part is used), s and v in [0, 1]. Returns (..., 3) float32."""
+    h = np.asarray(h, np.float32)
+    s, v = np.asarray(s, np.float32), np.asarray(v, np.float32)
+    h6 = (h - np.floor(h)) * 6.0
+    sector = np.floor(h6).astype(np.int32) % 6
+    f = h6 - np.floor(h6)
+    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
+    choices = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    rgb = [np.select([sector == k for k in range(6)], [c[i] for c in choices])
+           for i in range(3)]
+    return np.stack(rgb, axis=-1).astype(np.float32)
+
+
+def outputs_to_rgb(outputs: np.ndarray) -> np.ndarray:
+    """Picbreeder's output layer (its ``HSBOutputLayer``): hue as is (wrapping),
+    saturation clamped to [0, 1], brightness |b| clamped to [0, 1]; a single 'ink' output
+    becomes grey |ink| clamped. Returns (..., 3) RGB for colour, (..., 1) for grey."""
+    if outputs.shape[-1] == 3:
+        h, s, b = outputs[..., 0], outputs[..., 1], outputs[..., 2]
+        return hsb_to_rgb(h, np.clip(s, 0, 1), np.clip(np.abs(b), 0, 1))
+    if outputs.shape[-1] == 1:
+        return np.clip(np.abs(outputs), 0, 1).astype(np.float32)
+    raise CPPNError(f"expected 3 (hue, saturation, brightness) or 1 (ink) outputs, "
+                    f"got {outputs.shape[-1]}")
+
+
+def render_genome(genome: Genome, width: int, height: int | None = None, box=None,
+                  scale: float = 1.0, tile_pixels: int = 1 << 13,
+                  workers: int | None = None) -> np.ndarray:
+    """The genome's image (height, width, 3 or 1) in [0, 1], rendered in tiles."""
+    height = width if height is None else height
+    raw = render(lambda x, y, d: evaluate_genome(genome, x, y, d), width, height, box=box,
+                 scale=scale, tile_pixels=tile_pixels, workers=workers)
+    return outputs_to_rgb(raw)
+
+
+def render_many(genomes: Sequence[Genome], size: int, workers: int | None = None) -> np.ndarray:
+    """Render several genomes at ``size``×``size``, one genome per thread: (N, size, size, C)."""
+    workers = min(workers or os.cpu_count() or 1, len(genomes))
+
+    def one(genome):
+        return render_genome(genome, size, tile_pixels=size * size, workers=1)
+
+    if workers > 1:
+        with _one_blas_thread(), ThreadPoolExecutor(workers) as pool:
+            return np.stack(list(pool.map(one, genomes)))
+    return np.stack([one(g) for g in genomes])
+
+
+# ----------------------------------------------------------------------------- the breeder
+
+Breed = Callable[[Sequence[Genome], int, float, np.random.Generator], list[Genome]]
+
+
+@dataclass
+class Generation:
+    """One screen of the breeder: its genomes, the generation it was bred from (None for
+    the first) and the indices, in that generation, of the parents chosen."""
+
+    genomes: list[Genome]
+    parent: int | None = None
+    parents: tuple[int, ...] = ()
+
+
+class Breeder:
+    """Picbreeder in ipywidgets: 15 children (3 rows of 5), select parents, breed.
+
+    ``breed(parents, n, strength, rng)`` is the notebook's operator (one mutation per child,
+    crossover when several parents are selected); the breeder owns only the interface and
+    the history. History is a tree: **Undo** returns to the generation the current one was
+    bred from (its children stay in the history); **Go to** jumps to any earlier
+    generation, and breeding from there starts a new branch. **Export** writes the first
+    selected genome as JSON in the text box and renders it at ``hires`` pixels; **Import**
+    reads the text box and puts the genome in slot 0 of a new generation (after
+    ``adopt(genome)``, the notebook's renumbering into this session's innovation numbers).
+
+    Everything is plain Python: tests drive the buttons with ``.click()``.
+    """
+
+    ROWS, COLS = 3, 5
+
+    def __init__(self, first: Sequence[Genome], breed: Breed, size: int = 128,
+                 hires: int = 512, strength: float = 1.0, rng=None,
+                 adopt: Callable[[Genome], Genome] | None = None):
+        import ipywidgets as w
+
+        n = self.ROWS * self.COLS
+        if len(first) != n:
+            raise CPPNError(f"the breeder shows {n} genomes ({self.ROWS}×{self.COLS}); "
+                            f"the first generation has {len(first)}")
+        self.breed_fn, self.size, self.hires = breed, size, hires
+        self.adopt = adopt or (lambda genome: genome)
+        if rng is None:  # every random choice derives from the run's seed
+            from .device import rng as seeded
+
+            rng = seeded("coursekit.cppn.Breeder")
+        self.rng = rng
+        self.history: list[Generation] = [Generation(list(first))]
+        self.current = 0
+        self.last_render_s = 0.0
+        self.images = [w.Image(format="png", width=size, height=size) for _ in range(n)]
+        self.toggles = [w.ToggleButton(description=f"{i}", layout=w.Layout(width=f"{size}px"))
+                        for i in range(n)]
+        self.strength = w.FloatSlider(value=strength, min=0.05, max=3.0, step=0.05,
+                                      description="mutation")
+        self.breed_button = w.Button(description="Breed", button_style="primary")
+        self.undo_button = w.Button(description="Undo")
+        self.goto = w.Dropdown(description="history")
+        self.goto_button = w.Button(description="Go to")
+        self.export_button = w.Button(description="Export")
+        self.import_button = w.Button(description="Import")
+        self.text = w.Textarea(placeholder="genome JSON", layout=w.Layout(width="100%"))
+        self.status = w.HTML()
+        self.hires_image = w.Image(format="png", width=min(hires, 512), height=min(hires, 512))
+        self.breed_button.on_click(lambda _: self.breed())
+        self.undo_button.on_click(lambda _: self.undo())
+        self.goto_button.on_click(lambda _: self.go_to(self.goto.value))
+        self.export_button.on_click(lambda _: self.export())
+        self.import_button.on_click(lambda _: self.import_text())
+        self._show()
+
+    # --- state -------------------------------------------------------------------------
+    @property
+    def genomes(self) -> list[Genome]:
+        return self.history[self.current].genomes
+
+    @property
+    def selected(self) -> list[int]:
+        return [i for i, t in enumerate(self.toggles) if t.value]
+
+    def select(self, *indices: int) -> None:
+        for i, t in enumerate(self.toggles):
+            t.value = i in indices
+
+    def path(self) -> list[int]:
+        """Generation indices from the first to the current one."""
+        chain, g = [], self.current
+        while g is not None:
+            chain.append(g)
+            g = self.history[g].parent
+        return chain[::-1]
+
+    # --- actions -----------------------------------------------------------------------
+    def breed(self) -> None:
+        chosen = self.selected
+        if not chosen:
+            self.status.value = "Select at least one image (its toggle) before breeding."
+            return
+        parents = [self.genomes[i] for i in chosen]
+        children = self.breed_fn(parents, self.ROWS * self.COLS, float(self.strength.value),
+                                 self.rng)
+        self.history.append(Generation(list(children), parent=self.current,
+                                       parents=tuple(chosen)))
+        self.current = len(self.history) - 1
+        self._show()
+
+    def undo(self) -> None:
+        parent = self.history[self.current].parent
+        if parent is None:
+            self.status.value = "Already at the first generation."
+            return
+        self.current = parent
+        self._show()
+
+    def go_to(self, index) -> None:
+        if index is None or not 0 <= int(index) < len(self.history):
+            self.status.value = f"No generation {index!r} in the history."
+            return
+        self.current = int(index)
+        self._show()
+
+    def export(self) -> str | None:
+        chosen = self.selected
+        if not chosen:
+            self.status.value = "Select the image to export first."
+            return None
+        genome = self.genomes[chosen[0]]
+        self.text.value = genome.to_json()
+        self.hires_image.value = png_bytes(render_genome(genome, self.hires))
+        self.status.value = f"Exported image {chosen[0]}, rendered at {self.hires}×{self.hires}."
+        return self.text.value
+
+    def import_text(self) -> Genome | None:
+        try:
+            genome = self.adopt(genome_from_json(self.text.value))
+        except GenomeError as error:
+            self.status.value = f"Import failed: {error}"
+            return None
+        children = [genome] + [g.copy() for g in self.genomes[1:]]
+        self.history.append(Generation(children, parent=self.current))
+        self.current = len(self.history) - 1
+        self.hires_image.value = png_bytes(render_genome(genome, self.hires))
+        self._show()
+        self.status.value = "Imported into image 0 of a new generation."
+        return genome
+
+    # --- drawing -----------------------------------------------------------------------
+    def render_all(self) -> np.ndarray:
+        """The current generation's images, (15, size, size, C): one image per thread
+        (numpy releases the GIL), each image vectorised over its pixels."""
+        return render_many(self.genomes, self.size)
+
+    def _show(self) -> None:
+        start = time.perf_counter()
+        self.current_images = self.render_all()
+        self.last_render_s = time.perf_counter() - start
+        for image, pixels in zip(self.images, self.current_images, strict=True):
+            image.value = png_bytes(pixels)
+        self.select()
+        options = [(f"generation {i}" + (f" (from {g.parent})" if g.parent is not None else ""),
+                    i) for i, g in enumerate(self.history)]
+        self.goto.options = options
+        self.goto.value = self.current
+        self.status.value = (f"generation {self.current}, path {self.path()}; "
+                             f"15 images in {self.last_render_s * 1000:.0f} ms")
+
+    def widget(self):
+        import ipywidgets as w
+
+        cells = [w.VBox([img, tog]) for img, tog in zip(self.images, self.toggles, strict=True)]
+        grid = w.GridBox(cells, layout=w.Layout(
+            grid_template_columns=f"repeat({self.COLS}, {self.size + 8}px)"))
+        controls = w.HBox([self.breed_button, self.undo_button, self.strength, self.goto,
+                           self.goto_button])
+        return w.VBox([controls, self.status, grid,
+                       w.HBox([self.export_button, self.import_button]), self.text,
+                       self.hires_image])
+
+    def figure(self, title: str | None = None):
+        """The static fallback: the current generation as a 3×5 matplotlib grid."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(self.ROWS, self.COLS, figsize=(self.COLS * 1.6,
+                                                                 self.ROWS * 1.6))
+        for i, ax in enumerate(axes.ravel()):
+            image = self.current_images[i]
+            ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray",
+                      vmin=0, vmax=1)
+            ax.set_title(f"{i}", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(title or f"generation {self.current} (path {self.path()})", fontsize=9)
+        fig.tight_layout()
+        return fig
+
+    def show(self):
+        """The live widget in JupyterLab; the static figure where widgets cannot run."""
+        from .widgets import widgets_available
+
+        if widgets_available():
+            from IPython.display import display
+
+            box = self.widget()
+            display(box)
+            return box
+        import matplotlib.pyplot as plt
+
+        fig = self.figure()
+        plt.show()
+        plt.close(fig)
+        return fig
