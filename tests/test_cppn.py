@@ -419,3 +419,35 @@ def test_cppn_gan_runs_algorithm_1_through_the_base_class():
     assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(history)
     big = model.render(model.fixed_latent(2, "test"), 64)
     assert big.shape == (2, 64, 64, 1) and 0 <= big.min() and big.max() <= 1
+
+
+def make_cppn_gan(optimizer):
+    """A small CPPN-GAN (no dropout in D; latents identical on one or two replicas)."""
+    from coursekit import testing
+    from coursekit.models import cppn as models
+    from coursekit.models import gan
+
+    class Deterministic(models.CPPNGAN):
+        def sample_latent(self, m, seed):
+            return testing.global_rows(m, self.latent_dim)
+
+    model = Deterministic(models.CPPNGenerator(8, (8, 8)), gan.dcgan_discriminator(2, dropout=0.0),
+                          latent_dim=8)
+    model.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
+    model.build_all()
+    images = np.random.default_rng(0).uniform(size=(8, 28, 28, 1)).astype(np.float32)
+    return model, images
+
+
+def test_cppn_gan_mixed_precision_step_matches_float32():
+    from coursekit import testing
+
+    low, high = testing.mixed_precision_update_ratios(make_cppn_gan)
+    assert 0.75 < low and high < 1.33
+
+
+def test_cppn_gan_two_replicas_give_the_one_replica_step():
+    from coursekit import testing
+
+    result = testing.two_replica_step("tests.test_cppn:make_cppn_gan")
+    assert result["start"] == 0.0 and result["update"] < 1e-4
