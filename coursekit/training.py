@@ -191,7 +191,7 @@ def _user_code(obj, seen: dict) -> None:
     builder), keyed by qualified name."""
     import inspect
 
-    key = f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', repr(obj))}"
+    key = getattr(obj, "__qualname__", repr(obj))  # not the module: notebook == exported code
     if key in seen:
         return
     if inspect.isclass(obj):
@@ -203,7 +203,7 @@ def _user_code(obj, seen: dict) -> None:
                 function = getattr(member, "fget", None) or getattr(member, "__func__", member)
                 if inspect.isfunction(function):
                     _user_code(function, seen)
-                    seen[f"{cls.__module__}.{cls.__qualname__}.{name}"] = _source(function)
+                    seen[f"{cls.__qualname__}.{name}"] = _source(function)
         return
     seen[key] = _source(obj)
     function = getattr(obj, "__func__", obj)
@@ -218,15 +218,16 @@ def _user_code(obj, seen: dict) -> None:
 
 
 def _structure(model) -> list:
-    """The model's layers (class and config) and variables (path and shape)."""
+    """The model's layers (class and config) and variables (shape and dtype), without the
+    names Keras numbers per session (``dense_7``), so a re-run cell finds its checkpoint."""
     layers = []
     for layer in model._flatten_layers(include_self=False):
         try:
-            config = layer.get_config()
+            config = {k: v for k, v in layer.get_config().items() if k != "name"}
         except Exception:  # a layer without get_config: its class name still counts
             config = None
         layers.append((type(layer).__name__, config))
-    return [layers, [(v.path, tuple(v.shape)) for v in model.weights]]
+    return [layers, [(tuple(v.shape), str(v.dtype)) for v in model.weights]]
 
 
 def fingerprint(model, config: dict | None = None, code=()) -> str:
@@ -406,6 +407,7 @@ def fit_resumable(
     code=(),
     callbacks=(),
     examples_per_step: int | None = None,
+    profile: str | None = None,
     **fit_kwargs,
 ) -> dict:
     """``model.fit`` that reuses or resumes a checkpoint instead of retraining from scratch.
@@ -417,7 +419,8 @@ def fit_resumable(
     config, other code or another seed is not reused (see ``fingerprint``). Recorders
     among the ``callbacks`` (``SampleGrid``...) are saved with the checkpoint and restored. Returns the full history (dict of per-epoch lists), including epochs
     trained in earlier runs; ``history["_throughput"]`` holds the measured examples/s of
-    this run's training when ``examples_per_step`` is given.
+    this run's training when ``examples_per_step`` is given. ``profile`` chooses the
+    checkpoint folder (default: the active profile), for a model another notebook reuses.
 
     Introduced in 01_autoencoders, section 2.
     """
@@ -430,7 +433,7 @@ def fit_resumable(
 
         ensure_built(model, data, fit_kwargs)
         config = {**(config or {}), "seed": current_seed()}
-        checkpoint = Checkpoint(model, checkpoint_dir(name), config, code)
+        checkpoint = Checkpoint(model, checkpoint_dir(name, profile), config, code)
         state = checkpoint.load_state()
         if state is not None:
             _load_extras(callbacks, checkpoint.restore(state))
