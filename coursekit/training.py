@@ -175,11 +175,14 @@ def _code_objects(code):
 
 
 def _source(obj) -> str:
-    """The source of a function or class, or its bytecode where no source is available."""
+    """The source of a function or class, or its bytecode where no source is available.
+
+    Trailing whitespace is dropped: the last function of a notebook cell has no final
+    newline, the same function in the exported module has one."""
     import inspect
 
     try:
-        return inspect.getsource(obj)
+        return inspect.getsource(obj).rstrip()
     except (OSError, TypeError):
         code = getattr(obj, "__code__", None)
         return repr((code.co_code, code.co_consts, code.co_names)) if code else repr(obj)
@@ -241,7 +244,8 @@ def fingerprint(model, config: dict | None = None, code=()) -> str:
     for obj in (type(model), *code):
         _user_code(obj, sources)
     payload = {"config": config or {}, "code": sources, "structure": _structure(model)}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def checkpoint_objects(model: keras.Model) -> dict:
@@ -417,7 +421,8 @@ def fit_resumable(
     changes the result (sizes, learning rate...) and ``code`` the functions that define the
     model beyond its class (e.g. its network builders): a checkpoint made with another
     config, other code or another seed is not reused (see ``fingerprint``). Recorders
-    among the ``callbacks`` (``SampleGrid``...) are saved with the checkpoint and restored. Returns the full history (dict of per-epoch lists), including epochs
+    among the ``callbacks`` (``SampleGrid``...) are saved with the checkpoint and restored.
+    Returns the full history (dict of per-epoch lists), including epochs
     trained in earlier runs; ``history["_throughput"]`` holds the measured examples/s of
     this run's training when ``examples_per_step`` is given. ``profile`` chooses the
     checkpoint folder (default: the active profile), for a model another notebook reuses.
