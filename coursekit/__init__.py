@@ -1,10 +1,14 @@
 """coursekit: the helpers the generative deep learning course notebooks import.
 
 Modules, one concept each: ``data`` (verified data sets), ``profiles`` (compute budgets),
-``device`` (seeds and devices), ``training`` (callbacks, checkpoint-and-resume),
-``viz`` (figures), ``widgets`` (live explorers), ``bench`` (benchmarks) and one module per
-notebook topic: ``autoencoder`` (01), ``vae`` (02), ``gan`` and ``metrics`` (03),
-``pokemon`` (05). Notebooks import a topic module as ``from coursekit import vae``.
+``device`` (the seed, devices, precision), ``gradients`` (applying a loss in any precision
+on any number of replicas), ``training`` (callbacks, checkpoint-and-resume),
+``adversarial`` (Algorithm 1's loop with hooks, for every GAN), ``metrics`` (classifier,
+FID, class histogram), ``viz`` (figures), ``widgets`` (live explorers), ``export`` (the
+notebooks' ``#@save`` cells → ``coursekit.models``), ``testing`` (mixed-precision and
+two-replica checks), ``bench`` (benchmarks in ``coursekit.benchmarks``), and one module of
+sizes and helpers per notebook topic (``autoencoder``, ``vae``, ``gan``, ``pokemon``).
+The model code itself is written in the notebooks and exported to ``coursekit.models``.
 """
 
 import os
@@ -21,7 +25,8 @@ from .data import (  # noqa: E402
     load_pokemon,
     make_pipeline,
 )
-from .device import DEFAULT_SEED, setup  # noqa: E402
+from .device import DEFAULT_SEED, current_seed, rng, seed_for, setup  # noqa: E402
+from .gradients import apply_loss, for_precision  # noqa: E402
 from .profiles import Budget, ProfileError, active_profile  # noqa: E402
 from .training import (  # noqa: E402
     Checkpoint,
@@ -36,6 +41,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_SEED",
+    "apply_loss",
+    "current_seed",
+    "for_precision",
+    "rng",
+    "seed_for",
     "Budget",
     "Checkpoint",
     "EveryEpochs",
