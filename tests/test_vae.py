@@ -149,3 +149,22 @@ def test_iwae_is_exact_when_q_is_the_prior_and_the_decoder_ignores_z():
     exact = np.sum(flat * bias - np.logaddexp(0.0, bias), axis=1)  # log p(x), by hand
     np.testing.assert_allclose(models.iwae_nll(model, images, k=5), -exact, rtol=1e-5)
     np.testing.assert_allclose(models.elbo(model, images)["elbo_per_image"], exact, rtol=1e-5)
+
+
+def test_the_notebook_and_the_export_share_the_vae_checkpoint():
+    """Notebook 02 trains its VAE with the classes of its own cells; coursekit.zoo (notebook
+    03) uses the exported copies: the checkpoint fingerprints must agree, or zoo would train
+    (and overwrite) the notebook's checkpoint."""
+    from coursekit import export, training
+    from tests.test_autoencoder import _as_notebook_cells
+
+    cells = _as_notebook_cells(export.NOTEBOOKS / "02_vae.ipynb")
+    images = np.zeros((2, 28, 28, 1), np.float32)
+    prints = []
+    for namespace in (cells, vars(models)):
+        model = namespace["VAE"](latent_dim=3)
+        model(images)
+        assert type(model).__module__ == namespace["__name__"]
+        code = (namespace["make_encoder"], namespace["make_decoder"])
+        prints.append(training.fingerprint(model, {"n": 1}, code=code))
+    assert prints[0] == prints[1]
