@@ -175,11 +175,14 @@ def _code_objects(code):
 
 
 def _source(obj) -> str:
-    """The source of a function or class, or its bytecode where no source is available."""
+    """The source of a function or class, or its bytecode where no source is available.
+
+    Trailing whitespace is dropped: the last function of a notebook cell has no final
+    newline, the same function in the exported module has one."""
     import inspect
 
     try:
-        return inspect.getsource(obj)
+        return inspect.getsource(obj).rstrip()
     except (OSError, TypeError):
         code = getattr(obj, "__code__", None)
         return repr((code.co_code, code.co_consts, code.co_names)) if code else repr(obj)
@@ -458,6 +461,7 @@ def fit_resumable(
     code=(),
     callbacks=(),
     examples_per_step: int | None = None,
+    profile: str | None = None,
     **fit_kwargs,
 ) -> dict:
     """``model.fit`` that reuses or resumes a checkpoint instead of retraining from scratch.
@@ -470,7 +474,8 @@ def fit_resumable(
     among the ``callbacks`` (``SampleGrid``...) are saved with the checkpoint and restored.
     Returns the full history (dict of per-epoch lists), including epochs
     trained in earlier runs; ``history["_throughput"]`` holds the measured examples/s of
-    this run's training when ``examples_per_step`` is given.
+    this run's training when ``examples_per_step`` is given. ``profile`` chooses the
+    checkpoint folder (default: the active profile), for a model another notebook reuses.
 
     Introduced in 01_autoencoders, section 2.
     """
@@ -484,7 +489,7 @@ def fit_resumable(
         from .device import current_seed
 
         config = {**(config or {}), "seed": current_seed()}
-        checkpoint = Checkpoint(model, checkpoint_dir(name), config, code)
+        checkpoint = Checkpoint(model, checkpoint_dir(name, profile), config, code)
         state = checkpoint.load_state()
         if state is not None:
             _load_extras(callbacks, checkpoint.restore(state))
