@@ -251,7 +251,11 @@ def _settings(model) -> dict:
     found = {key: value for key, value in vars(model).items()
              if key not in keras_own and not key.startswith("_")
              and isinstance(value, (int, float, str, bool))}
-    for name, obj in checkpoint_objects(model).items():
+    try:
+        objects = checkpoint_objects(model)
+    except (AttributeError, CheckpointError):  # not compiled yet: no optimizer settings
+        objects = {}
+    for name, obj in objects.items():
         if isinstance(obj, keras.optimizers.Optimizer):
             found[name] = {k: v for k, v in obj.get_config().items() if k != "name"}
     return found

@@ -29,17 +29,14 @@ class RowsNoiseAutoencoder(models.Autoencoder):
 
 
 def _compiled(model, optimizer_fn):
-    """Compile with ``optimizer_fn()``; under mixed_float16 wrapped in a loss-scale optimizer
-    that starts at 2^8, not Keras's 2^15. The summed squared error of 784 pixels, scaled by
-    2^15, overflows float16 in the first backward pass; dynamic loss scaling then skips that
-    step and halves the scale (as designed, so training recovers), but a one-step check
-    would see no step at all. Dim inputs (0.2 × uniform) keep the conv layers' float16
-    forward pass within the check's tolerance (uniform [0, 1] noise gives 0.034)."""
+    """Compile with ``optimizer_fn()`` (``testing.sgd``: under mixed_float16 already a
+    loss-scale optimizer starting at 2^8, not Keras's 2^15: the summed squared error of 784
+    pixels scaled by 2^15 overflows float16 in the first backward pass, and dynamic loss
+    scaling skips that step, so a one-step check would see no step at all). Dim inputs
+    (0.2 × uniform) keep the conv layers' float16 forward pass within the check's tolerance
+    (uniform [0, 1] noise gives 0.034)."""
     images = 0.2 * _images()
-    optimizer = optimizer_fn()
-    if keras.mixed_precision.dtype_policy().name == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer, initial_scale=2.0**8)
-    model.compile(optimizer=optimizer)
+    model.compile(optimizer=optimizer_fn())
     model(images[:1])
     return model, images
 
