@@ -215,3 +215,31 @@ def test_a_checkpoint_of_another_model_fails_loudly(tmp_path):
     state = checkpoint.load_state()
     with pytest.raises(training.CheckpointError, match="Delete"):
         training.Checkpoint(other, tmp_path / "ckpt").restore(state)
+
+
+REPLICA_NOISE = """
+import numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from coursekit.adversarial import fit_adversarial
+from coursekit.models import gan
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    model = gan.build_gan(width=2)
+    images = np.random.default_rng(0).uniform(size=(64, 28, 28, 1)).astype("float32")
+    fit_adversarial(model, images, epochs=1, steps_per_epoch=2, m=16, name=None)
+out = strategy.run(lambda: model.sample_latent(4, model.next_seed()))
+a, b = [np.asarray(t) for t in strategy.experimental_local_results(out)]
+steps = int(model.g_optimizer.iterations.numpy())
+print("trained", steps, "replicas differ", not np.allclose(a, b))
+"""
+
+
+def test_default_sampling_trains_on_two_replicas_with_different_noise():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-c", REPLICA_NOISE], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "trained 2 replicas differ True" in result.stdout
