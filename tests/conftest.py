@@ -51,3 +51,11 @@ def fake_dataset(tmp_path, monkeypatch):
     )
     monkeypatch.setitem(data.REGISTRY, "toy", {"images.gz": entry})
     return entry, mirror, payload, images
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty cache folder (checkpoints go there) and the smoke profile."""
+    monkeypatch.setenv("COURSEKIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
+    return tmp_path

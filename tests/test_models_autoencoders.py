@@ -80,13 +80,6 @@ def test_two_replicas_match_one(name):
     assert result["update"] < 1e-4
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSEKIT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
-    return tmp_path
-
-
 def _fresh(build):
     keras.utils.set_random_seed(3)
     model = build()

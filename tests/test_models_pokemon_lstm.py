@@ -63,13 +63,6 @@ def test_two_replicas_match_one(target):
 # --------------------------------------------------------------------------- resume
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSEKIT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
-    return tmp_path
-
-
 def _weights(model):
     return [np.asarray(v) for v in model.weights]
 

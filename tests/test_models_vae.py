@@ -6,7 +6,6 @@ beta is a variable that the traced training step reads (so KL annealing works).
 
 import keras
 import numpy as np
-import pytest
 import tensorflow as tf
 
 from coursekit import gradients, testing, training, vae
@@ -104,13 +103,6 @@ def test_kl_annealing_callback_raises_beta_linearly(tmp_path):
     np.testing.assert_allclose(h["loss"][0], h["reconstruction"][0], rtol=1e-6)
     np.testing.assert_allclose(h["loss"][1], h["reconstruction"][1] + 0.5 * h["kl"][1],
                                rtol=1e-5)
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSEKIT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
-    return tmp_path
 
 
 def _fresh():

@@ -35,13 +35,6 @@ class TinyModel(keras.Model):
         return {"loss": self.loss_tracker.result()}
 
 
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("COURSEKIT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
-    return tmp_path
-
-
 def _data():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 3)).astype("float32")
