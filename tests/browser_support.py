@@ -1,0 +1,73 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright, a page that refuses
+every request leaving this machine, and a folder for screenshots.
+
+The browser is the system's ``chromium`` (``apt-get install chromium``, done by
+``make setup`` where it is missing), never one downloaded by ``playwright install``;
+``$CHROMIUM`` names another binary.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socket
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "build" / "test-artifacts"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def chromium_path() -> str:
+    """The Chromium binary to drive, or an error that says how to install it."""
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if not path:
+        raise RuntimeError("No Chromium found: the browser tests drive Debian's `chromium` "
+                           "(run `make setup`, which installs it with apt-get, or "
+                           "`sudo apt-get install chromium`; or set $CHROMIUM to a binary).")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Watched:
+    """A page whose console errors and non-local requests are recorded; non-local requests
+    are aborted, so a deck that needs the internet fails visibly."""
+
+    def __init__(self, page):
+        self.page, self.errors, self.remote = page, [], []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            self.remote.append(url)
+            route.abort()
+
+
+class StaticServer:
+    """Serves a folder on 127.0.0.1 from a thread (the decks as a lecturer's laptop would)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
+        handler.log_message = lambda *args: None
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
