@@ -64,9 +64,8 @@ def cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's headless Chromium under Playwright (browser tests only)."""
-    from playwright.sync_api import sync_playwright
-
     from browser_support import chromium_path
+    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path())
