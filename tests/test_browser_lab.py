@@ -138,10 +138,15 @@ def test_notebook_runs_top_to_bottom_without_errors(student):
     page.screenshot(path=str(ARTIFACTS / "lab-02_vae-executed.png"))
 
 
+def _explorer(slider):
+    """The explorer (sliders and output) that holds ``slider``."""
+    return slider.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
+
+
 def _widget_image(slider):
     """The src of the image drawn by the explorer that holds ``slider``."""
-    box = slider.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
-    return box.locator(".jp-RenderedImage img, .widget-output img").first.get_attribute("src")
+    images = _explorer(slider).locator(".jp-RenderedImage img, .widget-output img")
+    return images.first.get_attribute("src")
 
 
 @pytest.mark.parametrize("which", [0, 2], ids=["latent explorer z1", "beta knob"])
@@ -162,4 +167,4 @@ def test_live_explorer_follows_the_keyboard(student, which):
         if after and after != before:
             break
     assert after and after != before, "moving the slider did not redraw the image"
-    slider.screenshot(path=str(ARTIFACTS / f"lab-02_vae-widget-{which}.png"))
+    _explorer(slider).screenshot(path=str(ARTIFACTS / f"lab-02_vae-widget-{which}.png"))
