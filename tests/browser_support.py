@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import socket
@@ -71,3 +72,47 @@ class StaticServer:
     def close(self):
         self.server.shutdown()
         self.server.server_close()
+
+
+def open_deck(chromium, url):
+    """A watched page showing the deck at ``url`` once reveal.js and MathJax are done."""
+    page = chromium.new_page(viewport={"width": 1280, "height": 800})
+    watched = Watched(page)
+    page.goto(url)
+    page.wait_for_function(
+        "window.Reveal && Reveal.isReady() && document.body.dataset.mathjax === 'done'",
+        timeout=60_000)
+    page.wait_for_load_state("load")
+    return page, watched
+
+
+def check_deck(page, watched, notebook):
+    """Slide count, math, images, console and requests of an open deck; its images."""
+    from coursekit import slides
+
+    stored = json.loads(notebook.read_text(encoding="utf-8"))
+    assert page.evaluate("Reveal.getTotalSlides()") == slides.slide_count(stored)
+    text = page.evaluate("document.querySelector('.reveal .slides').textContent")
+    assert "$$" not in text, "raw $$ left: MathJax did not typeset a display formula"
+    has_math = any("$" in "".join(c["source"]) for c in stored["cells"]
+                   if c["cell_type"] == "markdown")
+    if has_math:
+        assert page.evaluate("document.querySelectorAll('mjx-container').length") > 0
+        assert page.evaluate("document.querySelectorAll('mjx-merror').length") == 0
+    images = page.evaluate("Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+    assert all(done and width > 0 for done, width in images), images
+    assert not watched.remote, f"requests left this machine: {watched.remote}"
+    assert not watched.errors, f"console errors: {watched.errors}"
+    return images
+
+
+def screenshot(page, selector, name):
+    """Show the first slide holding ``selector`` (or the second slide) and save it."""
+    page.evaluate("""(selector) => {
+        const hit = document.querySelector('.reveal .slides ' + selector);
+        const slide = hit ? hit.closest('section') : Reveal.getSlides()[1];
+        const {h, v} = Reveal.getIndices(slide); Reveal.slide(h, v);
+    }""", selector)
+    page.wait_for_timeout(900)  # the slide transition
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

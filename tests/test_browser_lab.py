@@ -22,7 +22,18 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from browser_support import ARTIFACTS, ROOT, Watched, free_port
+from browser_support import (
+    ARTIFACTS,
+    ROOT,
+    StaticServer,
+    Watched,
+    check_deck,
+    free_port,
+    open_deck,
+    screenshot,
+)
+
+from coursekit import slides
 
 pytestmark = pytest.mark.browser
 
@@ -168,3 +179,19 @@ def test_live_explorer_follows_the_keyboard(student, which):
             break
     assert after and after != before, "moving the slider did not redraw the image"
     _explorer(slider).screenshot(path=str(ARTIFACTS / f"lab-02_vae-widget-{which}.png"))
+
+
+def test_deck_of_the_executed_notebook_shows_its_figures(chromium, student, lab, tmp_path):
+    """The notebook JupyterLab just ran, as a deck: its figures load (and the checks of
+    test_browser_decks.py hold with outputs present)."""
+    executed = lab[1] / NOTEBOOK
+    slides.build([executed], tmp_path)
+    server = StaticServer(tmp_path)
+    try:
+        page, watched = open_deck(chromium, f"{server.url}/{executed.stem}.html")
+        images = check_deck(page, watched, executed)
+        assert len(images) >= 5, f"the executed {NOTEBOOK} should show its figures: {images}"
+        screenshot(page, ".jp-RenderedImage img", f"deck-{executed.stem}-executed")
+        page.close()
+    finally:
+        server.close()
