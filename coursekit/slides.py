@@ -44,6 +44,8 @@ import sys
 import time
 from pathlib import Path
 
+from .profiles import active_profile
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 NODE_MODULES = ROOT / "node_modules"
@@ -254,7 +256,7 @@ def build(paths: list[Path], out: Path = BUILD, run: bool = False, timeout: int 
         entries.append((path.stem, title(stored, path.stem), slide_count(stored)))
         print(f"{out / (path.stem + '.html')}: {entries[-1][2]} slides "
               f"({time.perf_counter() - started:.0f} s)", flush=True)
-    profile = os.environ.get("COURSEKIT_PROFILE", "the default") if run else "not executed"
+    profile = active_profile() if run else "not executed"
     (out / "index.html").write_text(index_html(entries, profile), encoding="utf-8")
     return out
 
