@@ -43,11 +43,13 @@ class Watched:
     """A page whose console errors and non-local requests are recorded; non-local requests
     are aborted, so a deck that needs the internet fails visibly."""
 
-    def __init__(self, page):
+    def __init__(self, page, context=None):
+        """Record ``page``'s errors; route the requests of ``context`` (every window it
+        opens) if given, else of ``page``."""
         self.page, self.errors, self.remote = page, [], []
         page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
         page.on("pageerror", lambda e: self.errors.append(str(e)))
-        page.route("**/*", self._route)
+        (context or page).route("**/*", self._route)
 
     def _route(self, route):
         url = route.request.url
@@ -58,13 +60,17 @@ class Watched:
             route.abort()
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
 class StaticServer:
     """Serves a folder on 127.0.0.1 from a thread (the decks as a lecturer's laptop would)."""
 
     def __init__(self, folder: Path):
         self.folder = folder
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=folder)
-        handler.log_message = lambda *args: None
+        handler = functools.partial(_QuietHandler, directory=folder)
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

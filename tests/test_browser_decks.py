@@ -12,7 +12,15 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser_support import ROOT, StaticServer, Watched, check_deck, open_deck, screenshot
+from browser_support import (
+    ARTIFACTS,
+    ROOT,
+    StaticServer,
+    Watched,
+    check_deck,
+    open_deck,
+    screenshot,
+)
 
 from coursekit import slides
 
@@ -47,6 +55,30 @@ def test_index_links_every_deck(chromium, decks):
     assert links == [f"{p.stem}.html" for p in NOTEBOOKS]
     assert not watched.remote and not watched.errors
     page.close()
+
+
+def test_speaker_view_shows_the_notes(chromium, decks):
+    """``s`` opens reveal.js's speaker view (a second window), offline, with the notes."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    watched = Watched(page, context)  # the speaker window's requests are routed too
+    page.goto(f"{decks.url}/01_autoencoders.html")
+    page.wait_for_function("window.Reveal && Reveal.isReady()")
+    page.evaluate("""() => {
+        const notes = document.querySelector('.reveal .slides aside.notes');
+        const {h, v} = Reveal.getIndices(notes.closest('section')); Reveal.slide(h, v);
+    }""")
+    with context.expect_page() as opened:
+        page.keyboard.press("s")
+    speaker = opened.value
+    speaker_errors = []
+    speaker.on("console", lambda m: m.type == "error" and speaker_errors.append(m.text))
+    speaker.wait_for_function(
+        "document.body.innerText.includes('Lecture notes')", timeout=30_000)
+    speaker.screenshot(path=str(ARTIFACTS / "deck-01_autoencoders-speaker-view.png"))
+    assert not watched.remote, watched.remote
+    assert not (watched.errors or speaker_errors), watched.errors + speaker_errors
+    context.close()
 
 
 def test_speaker_notes_reach_the_deck(decks):
