@@ -123,11 +123,16 @@ def student(chromium, lab):
         page.wait_for_timeout(1000)
     page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
     page.keyboard.press("Control+s")
-    for _ in range(60):
-        saved = json.loads((folder / NOTEBOOK).read_text(encoding="utf-8"))
+    saved = None
+    for _ in range(120):  # until the saved file is complete and has the outputs
+        page.wait_for_timeout(500)
+        try:
+            saved = json.loads((folder / NOTEBOOK).read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            continue  # caught while JupyterLab writes it
         if any(c.get("outputs") for c in saved["cells"] if c["cell_type"] == "code"):
             break
-        page.wait_for_timeout(500)
+    assert saved is not None, f"JupyterLab did not save {NOTEBOOK}"
     yield page, watched, dialogs, kernel, saved
     page.close()
 
