@@ -30,7 +30,7 @@ MIN_ACCURACY = 0.99
 
 
 def classifier_path() -> Path:
-    """Where the cached classifier lives: ``cache_dir()/models/mnist_classifier_v1.keras``."""
+    """Where the cached classifier lives: ``cache_dir()/models/`` + ``CLASSIFIER_NAME``."""
     return cache_dir() / "models" / CLASSIFIER_NAME
 
 

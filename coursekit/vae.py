@@ -30,17 +30,19 @@ BUDGET = Budget(
     smoke=dict(
         batch=100, learning_rate=1e-3, latent_dim=32, train_size=10_000, epochs=4,
         test_size=1_000, iwae_k=50, iwae_images=300, nll_target=140.0,
-        epochs_2d=8, beta_train_size=5_000, beta_epochs=3,
+        epochs_2d=8, beta_train_size=5_000, beta_epochs=3, components=10, mixture_epochs=2,
     ),
     cpu=dict(
         batch=100, learning_rate=1e-3, latent_dim=32, train_size=60_000, epochs=40,
         test_size=10_000, iwae_k=1_000, iwae_images=10_000, nll_target=95.0,
-        epochs_2d=10, beta_train_size=20_000, beta_epochs=8,
+        epochs_2d=10, beta_train_size=20_000, beta_epochs=8, components=10,
+        mixture_epochs=10,
     ),
     gpu=dict(
         batch=100, learning_rate=1e-3, latent_dim=32, train_size=60_000, epochs=300,
         test_size=10_000, iwae_k=5_000, iwae_images=10_000, nll_target=92.0,
-        epochs_2d=50, beta_train_size=60_000, beta_epochs=30,
+        epochs_2d=50, beta_train_size=60_000, beta_epochs=30, components=10,
+        mixture_epochs=50,
     ),
 )
 

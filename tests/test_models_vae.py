@@ -35,8 +35,46 @@ def make(optimizer_fn):
     return model, images
 
 
+def make_mixture(optimizer_fn):
+    """Section 12's VAE with a mixture prior (its KL estimated with the sampled code)."""
+    model = models.MixturePriorVAE(latent_dim=4, components=3, hidden=(32, 16))
+    model.sampling = RowsSampling(name="sampling")
+    images = _binary_images()
+    model.compile(optimizer=optimizer_fn())
+    model(images[:1])
+    return model, images
+
+
 def test_mixed_precision_step_matches_float32():
     assert testing.mixed_precision_step(make) < 0.02
+
+
+def test_mixture_prior_mixed_precision_step_matches_float32():
+    assert testing.mixed_precision_step(make_mixture) < 0.02
+
+
+def test_mixture_prior_two_replicas_match_one():
+    result = testing.two_replica_step("tests.test_models_vae:make_mixture")
+    assert result["replicas"] == 2 and result["start"] < 1e-6
+    assert result["update"] < 1e-4
+
+
+def test_mixture_prior_is_the_standard_normal_when_it_has_one_component_at_zero():
+    model = models.MixturePriorVAE(latent_dim=3, components=1, hidden=(8,))
+    model.prior_means.assign(np.zeros((1, 3), np.float32))  # log-variances start at 0
+    z = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    standard = models.VAE(latent_dim=3, hidden=(8,)).log_prior(z)
+    np.testing.assert_allclose(model.log_prior(z), standard, rtol=1e-5)
+    model.prior_means.assign(np.ones((1, 3), np.float32))
+    assert not np.allclose(model.log_prior(z), standard)
+
+
+def test_mixture_prior_learns_its_means_and_weights():
+    model, images = make_mixture(lambda: keras.optimizers.SGD(0.1))
+    before = [np.array(v) for v in (model.prior_logits, model.prior_means, model.prior_log_vars)]
+    model.train_on_batch(images)
+    after = [np.array(v) for v in (model.prior_logits, model.prior_means, model.prior_log_vars)]
+    assert all(np.abs(a - b).max() > 0 for a, b in zip(after, before, strict=True))
 
 
 def test_the_precision_check_fails_without_loss_scaling(monkeypatch):

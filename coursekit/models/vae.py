@@ -117,6 +117,10 @@ class VAE(keras.Model):
         mean, log_var = self.encoder(images, training=training)
         return self.decoder(self.sampling([mean, log_var]), training=training)
 
+    def log_prior(self, z):
+        """log p(z) summed over the last axis: the standard normal prior N(0, I)."""
+        return -0.5 * ops.sum(LOG_2PI + ops.square(z), axis=-1)
+
     def terms(self, images, training=False):
         """Per-image (reconstruction, kl) in nats: the two parts of -ELBO."""
         mean, log_var = self.encoder(images, training=training)
@@ -231,7 +235,7 @@ def elbo(model, binary_images, batch=500):
 
 def iwae_log_weights(model, images, k):
     """log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x) for k draws z_k ~ q(z|x), shape
-    (N, k). Introduced in 02_vae, section 6."""
+    (N, k), with the model's own prior p(z). Introduced in 02_vae, section 6."""
     mean, log_var = model.encoder(images)
     n, d = ops.shape(mean)[0], model.latent_dim
     eps = keras.random.normal((n, k, d), seed=model.sampling.seed_generator)
@@ -239,7 +243,7 @@ def iwae_log_weights(model, images, k):
     logits = model.decoder(ops.reshape(z, (-1, d)))
     log_px_z = ops.reshape(bernoulli_log_likelihood(ops.repeat(images, k, axis=0), logits),
                            (n, k))
-    log_pz = -0.5 * ops.sum(LOG_2PI + ops.square(z), axis=-1)
+    log_pz = model.log_prior(z)
     log_qz = gaussian_log_density(z, mean[:, None], log_var[:, None])
     return log_px_z + log_pz - log_qz
 
@@ -260,3 +264,91 @@ def iwae_nll(model, binary_images, k, chunk=20_000):
 
     return np.concatenate([bound(tf.constant(images[s:s + per_call])).numpy()
                            for s in range(0, len(images), per_call)])
+
+
+class MixturePriorVAE(VAE):
+    """A VAE whose prior is a mixture of ``components`` diagonal Gaussians with learned
+    weights (softmax of ``prior_logits``), means and log-variances. KL(q(z|x) || p(z)) has no
+    closed form: ``terms`` estimates it with the sampled code, log q(z|x) - log p(z), whose
+    expectation is the KL. Introduced in 02_vae, section 12 (the model and its start from a
+    fitted mixture follow VaDE, Jiang et al. 2017)."""
+
+    def __init__(self, latent_dim=32, components=10, hidden=(512, 256), beta=1.0, **kwargs):
+        super().__init__(latent_dim=latent_dim, hidden=hidden, beta=beta, **kwargs)
+        if components < 1:
+            raise ValueError(f"components must be a positive integer, got {components}.")
+        self.components = components
+        self.prior_logits = self.add_weight(shape=(components,), initializer="zeros",
+                                            name="prior_logits")
+        self.prior_means = self.add_weight(
+            shape=(components, latent_dim), name="prior_means",
+            initializer=keras.initializers.RandomNormal(seed=device.seed_for("prior means")))
+        self.prior_log_vars = self.add_weight(shape=(components, latent_dim),
+                                              initializer="zeros", name="prior_log_vars")
+
+    def component_log_densities(self, z):
+        """log pi_k + log N(z; mu_k, diag(exp(lambda_k))) for each component: shape (..., K)."""
+        z = ops.cast(z, "float32")[..., None, :]
+        return (ops.log_softmax(self.prior_logits)
+                + gaussian_log_density(z, self.prior_means, self.prior_log_vars))
+
+    def log_prior(self, z):
+        return ops.logsumexp(self.component_log_densities(z), axis=-1)
+
+    def terms(self, images, training=False):
+        mean, log_var = self.encoder(images, training=training)
+        z = self.sampling([mean, log_var])
+        logits = self.decoder(z, training=training)
+        z = ops.cast(z, "float32")  # float16 under mixed precision; densities need float32
+        kl = gaussian_log_density(z, mean, log_var) - self.log_prior(z)  # one-sample estimate
+        return -bernoulli_log_likelihood(images, logits), kl
+
+    def cluster(self, images):
+        """Each image's most responsible component, for its posterior mean code."""
+        log_densities = self.component_log_densities(self.encode(images))
+        return ops.convert_to_numpy(ops.argmax(log_densities, axis=-1))
+
+    def get_config(self):
+        return {**super().get_config(), "components": self.components}
+
+
+def start_mixture_vae(base, images, components):
+    """A ``MixturePriorVAE`` with the encoder and decoder of ``base`` (a trained ``VAE``) and,
+    as its prior, a diagonal Gaussian mixture fitted to codes z ~ q(z|x) that base draws
+    for ``images`` (samples of the aggregate posterior, not the posterior means, whose
+    spread is far narrower). Returns (model, fitted), ``fitted`` being the scikit-learn
+    mixture. Introduced in 02_vae, section 12."""
+    from sklearn.mixture import GaussianMixture
+
+    images = check_images(images)
+    parts = [[ops.convert_to_numpy(t) for t in base.encoder(images[s:s + 1000])]
+             for s in range(0, len(images), 1000)]
+    mean, log_var = (np.concatenate([part[i] for part in parts]) for i in (0, 1))
+    eps = device.rng("mixture start").standard_normal(mean.shape).astype(np.float32)
+    codes = mean + np.exp(0.5 * log_var) * eps
+    fitted = GaussianMixture(components, covariance_type="diag", n_init=3,
+                             random_state=device.seed_for("mixture start")).fit(codes)
+    model = MixturePriorVAE(latent_dim=base.latent_dim, components=components,
+                            hidden=base.hidden)
+    model.encoder.set_weights(base.encoder.get_weights())
+    model.decoder.set_weights(base.decoder.get_weights())
+    model.prior_logits.assign(np.log(fitted.weights_).astype(np.float32))
+    model.prior_means.assign(fitted.means_.astype(np.float32))
+    model.prior_log_vars.assign(np.log(fitted.covariances_).astype(np.float32))
+    return model, fitted
+
+
+def train_mixture_vae(model, images, *, epochs, batch, learning_rate, name=None,
+                      warm_start=None, profile=None):
+    """Train a ``MixturePriorVAE`` (e.g. from ``start_mixture_vae``) on the ELBO, checkpointed
+    under ``name``; ``warm_start`` describes how its start was made, so that the checkpoint
+    is redone when that changes. Returns the history. Introduced in 02_vae, section 12."""
+    images = check_images(images)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    config = dict(latent_dim=model.latent_dim, components=model.components,
+                  hidden=model.hidden, n=len(images), batch=batch,
+                  learning_rate=learning_rate, warm_start=warm_start)
+    return fit_resumable(model, train_pipeline(images, batch), epochs=epochs, name=name,
+                         config=config, code=(make_encoder, make_decoder, gaussian_log_density,
+                                              bernoulli_log_likelihood, start_mixture_vae),
+                         examples_per_step=batch, profile=profile)
