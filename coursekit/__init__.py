@@ -5,7 +5,8 @@ Modules, one concept each: ``data`` (verified data sets), ``profiles`` (compute 
 on any number of replicas), ``training`` (callbacks, checkpoint-and-resume),
 ``adversarial`` (Algorithm 1's loop with hooks, for every GAN), ``metrics`` (classifier,
 FID, class histogram), ``viz`` (figures), ``widgets`` (live explorers), ``export`` (the
-notebooks' ``#@save`` cells → ``coursekit.models``), ``testing`` (mixed-precision and
+notebooks' ``#@save`` cells → ``coursekit.models``), ``slides`` (slideshow metadata
+and the lecture decks), ``testing`` (mixed-precision and
 two-replica checks), ``bench`` (benchmarks in ``coursekit.benchmarks``), and one module of
 sizes and helpers per notebook topic (``autoencoder``, ``vae``, ``gan``, ``pokemon``,
 ``cppn``).

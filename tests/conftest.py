@@ -59,3 +59,15 @@ def cache(tmp_path, monkeypatch):
     monkeypatch.setenv("COURSEKIT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium under Playwright (browser tests only)."""
+    from browser_support import chromium_path
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path())
+        yield browser
+        browser.close()
