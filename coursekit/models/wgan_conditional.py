@@ -82,7 +82,7 @@ def paper_adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9):
     return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2)
 
 
-def train_critic(critic, sample_data, sample_fake, steps, m=512, learning_rate=1e-3,
+def train_critic(critic, sample_data, sample_fake, steps, m=512, learning_rate=5e-3,
                  gp_weight=10.0):
     """The critic's inner loop with G frozen: `steps` updates on D(x̃) − D(x) + λ GP, each
     on fresh samples and a fresh ε ~ U[0, 1] per example (Adam(β1 = 0, β2 = 0.9) with a
