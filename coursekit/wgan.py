@@ -26,7 +26,7 @@ BUDGET = Budget(
                cond_epochs=3, cond_steps_per_epoch=40, eval_samples=1000,
                fid_samples=2000, per_digit=200, toy_steps=300, accuracy_floor=0.3),
     cpu=dict(batch=64, n_critic=5, width=16, learning_rate=1e-3, epochs=10, steps_per_epoch=100,
-             cond_epochs=10, cond_steps_per_epoch=100, eval_samples=2000,
+             cond_epochs=15, cond_steps_per_epoch=100, eval_samples=2000,
              fid_samples=10_000, per_digit=1000, toy_steps=600, accuracy_floor=0.9),
     gpu=dict(batch=64, n_critic=5, width=64, learning_rate=1e-4, epochs=40, steps_per_epoch=500,
              cond_epochs=20, cond_steps_per_epoch=500, eval_samples=5000,
