@@ -110,6 +110,15 @@ def train_critic(critic, sample_data, sample_fake, steps, m=512, learning_rate=5
     return float(w_estimate)
 
 
+def toy_critic(inputs=2, hidden=64):
+    """A small MLP with leaky ReLUs from `inputs` coordinates to one unbounded number: the
+    toy critic (and, read as a logit, the toy GAN discriminator) of section 2."""
+    L = keras.layers
+    return keras.Sequential([keras.Input((inputs,)), L.Dense(hidden), L.LeakyReLU(0.2),
+                             L.Dense(hidden), L.LeakyReLU(0.2), L.Dense(1, dtype="float32")],
+                            name="toy_critic")
+
+
 def wgan_generator(latent_dim=LATENT_DIM, width=64, n_classes=None, embedding=16):
     """The paper's MNIST generator (its gan_mnist.py, DIM = width): z → 4·4·4w, ReLU, then
     5×5 transposed convolutions to 2w (8×8, cropped to 7×7), w (14×14) and 1 (28×28),
