@@ -83,6 +83,8 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         "train_images_per_s": round(history.get("_throughput", 0.0), 1),
     }
 
+    print("wgan_gp:", report["wgan_gp"], flush=True)  # the first half, in the log already
+
     # --- conditional WGAN-GP
     cond = W.build_wgan_gp(width=b.width, k=b.n_critic, conditional=True,
                            learning_rate=b.learning_rate)
