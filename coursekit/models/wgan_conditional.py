@@ -164,13 +164,12 @@ def wgan_critic(width=64, n_classes=None):
                        name="wgan_critic")
 
 
-def build_wgan_gp(width=64, k=5, conditional=False, learning_rate=1e-4, jit_compile=True):
+def build_wgan_gp(width=64, k=5, conditional=False, learning_rate=1e-4):
     """A compiled, built WGAN-GP (or conditional WGAN-GP) on MNIST with Adam(α, β1 = 0,
-    β2 = 0.9) for both players (α = 1e-4: the paper's); the training step XLA-compiled."""
+    β2 = 0.9) for both players (α = 1e-4: the paper's)."""
     n_classes = N_CLASSES if conditional else None
     cls = ConditionalWGANGP if conditional else WGANGP
     model = cls(wgan_generator(width=width, n_classes=n_classes),
                 wgan_critic(width, n_classes), k=k)
-    model.compile(d_optimizer=paper_adam(learning_rate), g_optimizer=paper_adam(learning_rate),
-                  jit_compile=jit_compile)
+    model.compile(d_optimizer=paper_adam(learning_rate), g_optimizer=paper_adam(learning_rate))
     return model.build_all()
