@@ -8,8 +8,8 @@ FID, class histogram), ``viz`` (figures), ``widgets`` (live explorers), ``export
 notebooks' ``#@save`` cells → ``coursekit.models``), ``slides`` (slideshow metadata
 and the lecture decks), ``testing`` (mixed-precision and
 two-replica checks), ``bench`` (benchmarks in ``coursekit.benchmarks``), and one module of
-sizes and helpers per notebook topic (``autoencoder``, ``vae``, ``gan``, ``pokemon``,
-``cppn``).
+sizes and helpers per notebook topic (``autoencoder``, ``vae``, ``gan``, ``infogan``,
+``pokemon``, ``cppn``, ``wgan``).
 The model code itself is written in the notebooks and exported to ``coursekit.models``.
 """
 

@@ -1,0 +1,91 @@
+"""Infrastructure for notebook 07_wgan_conditional: its budget and its measurements.
+
+The models themselves (the gradient penalty, the ``WGANGP`` and ``ConditionalWGANGP``
+subclasses of ``adversarial.AdversarialModel``, the paper's MNIST networks) are written in
+the notebook's ``#@save`` cells and exported to ``coursekit.models.wgan_conditional``. Here:
+the sizes of each profile, the two distances of the disjoint-supports demonstration
+(Jensen–Shannon on a grid, Wasserstein-1 from quantiles), and a recorder of the critic's
+Wasserstein estimate (on training and on held-out real images) beside the Fréchet distance.
+Introduced in 07_wgan_conditional.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .profiles import Budget
+from .training import EveryEpochs
+
+# n_critic = 5, λ = 10, Adam(β1 = 0, β2 = 0.9): the paper's Algorithm 1 in every profile;
+# the widths, lengths, batch (smoke: 32) and Adam's α (smoke and cpu: 1e-3 for their few
+# hundred updates; gpu: the paper's 1e-4) change. accuracy_floor: the conditional
+# generator's classifier accuracy the notebook asserts (chance is 10%); none in smoke, whose
+# 120 updates draw blobs the classifier cannot read. The cpu benchmark's target is 95%.
+BUDGET = Budget(
+    smoke=dict(batch=32, n_critic=5, width=8, learning_rate=1e-3, epochs=3, steps_per_epoch=40,
+               cond_epochs=3, cond_steps_per_epoch=40, eval_samples=1000,
+               fid_samples=2000, per_digit=200, toy_steps=300, accuracy_floor=None),
+    cpu=dict(batch=64, n_critic=5, width=16, learning_rate=1e-3, epochs=10, steps_per_epoch=100,
+             cond_epochs=15, cond_steps_per_epoch=100, eval_samples=2000,
+             fid_samples=10_000, per_digit=1000, toy_steps=600, accuracy_floor=0.9),
+    gpu=dict(batch=64, n_critic=5, width=64, learning_rate=1e-4, epochs=40, steps_per_epoch=500,
+             cond_epochs=20, cond_steps_per_epoch=500, eval_samples=5000,
+             fid_samples=10_000, per_digit=1000, toy_steps=1000, accuracy_floor=0.95),
+)
+
+
+def jensen_shannon(p, q) -> float:
+    """JSD(p ‖ q) in nats between two discrete distributions on the same grid (arrays of
+    probabilities; normalised here). log 2 when their supports are disjoint.
+    Introduced in 07_wgan_conditional, section 1."""
+    p = np.asarray(p, np.float64) / np.sum(p)
+    q = np.asarray(q, np.float64) / np.sum(q)
+    mix = 0.5 * (p + q)
+
+    def kl(a):
+        mask = a > 0
+        return float(np.sum(a[mask] * np.log(a[mask] / mix[mask])))
+
+    return 0.5 * kl(p) + 0.5 * kl(q)
+
+
+def wasserstein_1d(x, y) -> float:
+    """W1 between the empirical distributions of two equal-size 1-D samples: the mean
+    distance between their sorted values (the optimal transport plan in 1-D pairs quantile
+    with quantile). Introduced in 07_wgan_conditional, section 1."""
+    x, y = np.sort(np.ravel(x)), np.sort(np.ravel(y))
+    if x.shape != y.shape:
+        raise ValueError(f"need two samples of equal size, got {x.size} and {y.size}")
+    return float(np.mean(np.abs(x - y)))
+
+
+class CriticTracker(EveryEpochs):
+    """Every ``every`` epochs, record the critic's Wasserstein estimate
+    mean D(x) − mean D(G(z)) with x from the training set (``w_train``) and from held-out
+    images (``w_heldout``), both against the same generated images, and the Fréchet
+    distance of ``n`` samples (``fids``); kept with the checkpoint, so a re-run redraws the
+    curves. ``estimate()`` returns ``(w_train, w_heldout)``; ``fid()`` a number.
+    Introduced in 07_wgan_conditional, section 3."""
+
+    saved = ("epochs", "w_train", "w_heldout", "fids")
+
+    def __init__(self, estimate, fid, every: int = 1):
+        super().__init__(every)
+        self.estimate, self.fid = estimate, fid
+        self.w_train: list[float] = []
+        self.w_heldout: list[float] = []
+        self.fids: list[float] = []
+
+    def record(self, epoch: int) -> None:
+        w_train, w_heldout = self.estimate()
+        self.epochs.append(epoch)
+        self.w_train.append(float(w_train))
+        self.w_heldout.append(float(w_heldout))
+        self.fids.append(float(self.fid()))
+
+
+def spearman(a, b) -> float:
+    """Spearman's rank correlation of two equal-length sequences (no ties expected)."""
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(np.asarray(a), np.asarray(b)).statistic)
