@@ -20,13 +20,17 @@ from .training import EveryEpochs
 # the widths, lengths, batch (smoke: 32) and Adam's α (smoke and cpu: 1e-3 for their few
 # hundred updates; gpu: the paper's 1e-4) change. accuracy_floor: the conditional
 # generator's classifier accuracy the notebook asserts (chance is 10%); none in smoke, whose
-# 120 updates draw blobs the classifier cannot read. The cpu benchmark's target is 95%.
+# 120 updates draw blobs the classifier cannot read (smoke checks the critic's reading of
+# the labels instead). The cpu benchmark's target is 95%, so its conditional run has 2,500
+# generator updates: 1,500 gave 93.8%; one run on seed 1234 tracked the accuracy over
+# training at 88.9% after 1,000 updates, 93.3% after 1,300, 94.9% after 1,800 and 96.8%
+# after 2,500.
 BUDGET = Budget(
     smoke=dict(batch=32, n_critic=5, width=8, learning_rate=1e-3, epochs=3, steps_per_epoch=40,
                cond_epochs=3, cond_steps_per_epoch=40, eval_samples=1000,
                fid_samples=2000, per_digit=200, toy_steps=300, accuracy_floor=None),
     cpu=dict(batch=64, n_critic=5, width=16, learning_rate=1e-3, epochs=10, steps_per_epoch=100,
-             cond_epochs=15, cond_steps_per_epoch=100, eval_samples=2000,
+             cond_epochs=25, cond_steps_per_epoch=100, eval_samples=2000,
              fid_samples=10_000, per_digit=1000, toy_steps=600, accuracy_floor=0.9),
     gpu=dict(batch=64, n_critic=5, width=64, learning_rate=1e-4, epochs=40, steps_per_epoch=500,
              cond_epochs=20, cond_steps_per_epoch=500, eval_samples=5000,
