@@ -122,3 +122,80 @@ def screenshot(page, selector, name):
     page.wait_for_timeout(900)  # the slide transition
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def _binds_and_reads(source: str) -> tuple[set[str], set[str]]:
+    """The names a cell binds at its top level, and the names it reads that it binds nowhere
+    (a name read at the top level but also bound inside one of its functions is missed: a
+    slice can then lack a cell, which fails loudly with a NameError, never silently)."""
+    import ast
+    import builtins
+
+    tree = ast.parse("\n".join(line for line in source.splitlines()
+                               if not line.lstrip().startswith(("%", "!"))))
+    scopes = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+
+    def outside_scopes(node):
+        yield node
+        if not isinstance(node, scopes):
+            for child in ast.iter_child_nodes(node):
+                yield from outside_scopes(child)
+
+    top = set()
+    for node in (n for statement in tree.body for n in outside_scopes(statement)):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            top.add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            top.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            top.update((a.asname or a.name).split(".")[0] for a in node.names)
+    bound, read = set(top), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return top, read - bound - set(dir(builtins))
+
+
+def widget_cells(notebook: dict, shows: str, in_place: tuple[str, ...] = (),
+                 static_only: tuple[str, ...] = ()) -> dict:
+    """A copy of ``notebook`` with only the code cells a student runs to reach its widget.
+
+    The widget cell is the code cell whose source contains ``shows``. Kept, unchanged and in
+    the notebook's order: the first two code cells (setup, sizes), every ``#@save`` cell (the
+    model's code, definitions only), the widget cell, and, for every name a kept cell reads,
+    the last earlier cell that binds it (so the training cell that restores the smoke
+    checkpoint comes in through the model's name). ``in_place`` names cells (by a string of
+    their source) that change a needed object without binding its name, which reading names
+    cannot see (07 trains ``conditional`` by passing it to ``train_wgan``); ``static_only``
+    names that only the widget's static fallback reads (never called in a live kernel).
+    """
+    from coursekit.export import MARKER
+
+    cells = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    sources = ["".join(c["source"]) for c in cells]
+    names = [_binds_and_reads(s) for s in sources]
+
+    def find(text):
+        hits = [k for k, s in enumerate(sources) if text in s]
+        assert len(hits) == 1, f"{len(hits)} code cells contain {text!r}; expected one"
+        return hits[0]
+
+    target = find(shows)
+    keep = {0, 1, target, *(find(t) for t in in_place)}
+    keep |= {k for k, s in enumerate(sources[:target]) if s.startswith(MARKER)}
+    todo = sorted(keep)
+    while todo:
+        k = todo.pop()
+        wanted = names[k][1] - (set(static_only) if k == target else set())
+        for name in wanted:
+            binder = next((j for j in range(k - 1, -1, -1) if name in names[j][0]), None)
+            if binder is not None and binder not in keep:
+                keep.add(binder)
+                todo.append(binder)
+    return {**notebook, "cells": [c for k, c in enumerate(cells) if k in keep]}
