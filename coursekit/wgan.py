@@ -4,8 +4,9 @@ The models themselves (the gradient penalty, the ``WGANGP`` and ``ConditionalWGA
 subclasses of ``adversarial.AdversarialModel``, the paper's MNIST networks) are written in
 the notebook's ``#@save`` cells and exported to ``coursekit.models.wgan_conditional``. Here:
 the sizes of each profile, the two distances of the disjoint-supports demonstration
-(Jensen–Shannon on a grid, Wasserstein-1 from quantiles), and a recorder of the critic's
-Wasserstein estimate (on training and on held-out real images) beside the Fréchet distance.
+(Jensen–Shannon on a grid, Wasserstein-1 from quantiles), a recorder of the critic's
+Wasserstein estimate (on training and on held-out real images) beside the Fréchet distance,
+and one of how well a conditional critic reads the labels of held-out images.
 Introduced in 07_wgan_conditional.
 """
 
@@ -86,6 +87,27 @@ class CriticTracker(EveryEpochs):
         self.w_train.append(float(w_train))
         self.w_heldout.append(float(w_heldout))
         self.fids.append(float(self.fid()))
+
+
+class ReadingTracker(EveryEpochs):
+    """Every ``every`` epochs, record ``read()``: a pair (agreement, chance), e.g. how often a
+    conditional critic's best label is the true digit of a held-out image, and the agreement
+    expected by chance; kept with the checkpoint. Introduced in 07_wgan_conditional,
+    section 5."""
+
+    saved = ("epochs", "agreement", "chance")
+
+    def __init__(self, read, every: int = 1):
+        super().__init__(every)
+        self.read = read
+        self.agreement: list[float] = []
+        self.chance: list[float] = []
+
+    def record(self, epoch: int) -> None:
+        agreement, chance = self.read()
+        self.epochs.append(epoch)
+        self.agreement.append(float(agreement))
+        self.chance.append(float(chance))
 
 
 def spearman(a, b) -> float:

@@ -222,3 +222,33 @@ def test_two_replicas_give_the_one_replica_step(target):
     result = testing.two_replica_step(f"tests.test_wgan:{target}")
     assert result["replicas"] == 2 and result["start"] == 0.0
     assert result["update"] < 1e-4
+
+
+def test_reading_tracker_records_every_epoch_and_returns_with_the_checkpoint(cache):
+    import keras
+
+    from coursekit import training
+
+    def fresh():
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+        model.compile(keras.optimizers.SGD(1e-2), loss="mse")
+        return model
+
+    x = np.ones((8, 2), np.float32)
+    calls = iter(range(100))
+
+    def read():
+        i = next(calls)
+        return 0.1 * i, 0.05
+
+    tracker = wgan.ReadingTracker(read)
+    training.fit_resumable(fresh(), x, y=x[:, :1], epochs=3, name="reading", batch_size=8,
+                           callbacks=[tracker])
+    assert tracker.epochs == [0, 1, 2, 3]
+    assert tracker.agreement == pytest.approx([0.0, 0.1, 0.2, 0.3])
+    assert tracker.chance == [0.05] * 4
+    rerun = wgan.ReadingTracker(lambda: pytest.fail("a reused checkpoint must not re-record"))
+    training.fit_resumable(fresh(), x, y=x[:, :1], epochs=3, name="reading", batch_size=8,
+                           callbacks=[rerun])
+    assert rerun.epochs == tracker.epochs and rerun.agreement == tracker.agreement
