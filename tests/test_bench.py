@@ -68,3 +68,22 @@ def test_every_benchmark_module_is_found_and_callable():
     assert {"gan"} <= set(names)
     for name in names:
         assert callable(importlib.import_module(f"coursekit.benchmarks.{name}").benchmark), name
+
+
+def test_every_saved_sample_file_carries_profile_and_seed():
+    """Runs of several seeds into one folder must not overwrite each other's samples."""
+    import ast
+    from pathlib import Path
+
+    for path in sorted(Path(bench.BENCHMARKS_DIR).glob("*.py")):
+        source = path.read_text()
+        tree = ast.parse(source)
+        assigned = {node.targets[0].id: ast.get_source_segment(source, node.value)
+                    for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                    and isinstance(node.targets[0], ast.Name)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "save"):
+                target = ast.get_source_segment(source, node.args[0])
+                expanded = target + "".join(v for k, v in assigned.items() if k in target)
+                assert "current_seed()" in expanded and "profile" in expanded, (path.name, target)

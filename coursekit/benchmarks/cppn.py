@@ -24,7 +24,7 @@ the peak less so, as the peak is measured under the same load).
 - **CPPN-GAN** (section 7): trained from scratch at the profile's sizes (no checkpoint);
   FID and class histogram of 10,000 samples (the budget's ``gan_eval`` in smoke) against
   the MNIST test set with the course's cached classifier; the samples are saved at 28×28 as
-  uint8 ``cppn-gan-samples-<profile>.npy``; plus the time to render 512×512.
+  uint8 ``cppn-gan-samples-<profile>-seed<S>.npy``; plus the time to render 512×512.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import cppn
-from ..device import rng
+from ..device import current_seed, rng
 
 HIDDEN = (32, 32, 32, 32)
 Z_DIM = 8
@@ -152,7 +152,7 @@ def _cppn_gan(model, sizes, profile: str, out_dir: Path) -> dict:
                               steps_per_epoch=sizes.gan_steps, m=sizes.gan_batch, name=None)
     train_s = time.perf_counter() - start
     samples = to_uint8(gan.generate(n, stream="06_cppn/bench/gan"))
-    path = out_dir / f"cppn-gan-samples-{profile}.npy"
+    path = out_dir / f"cppn-gan-samples-{profile}-seed{current_seed()}.npy"
     np.save(path, samples)
     score = scorer.score(samples)
     latent = gan.fixed_latent(4, "06_cppn/bench/large")

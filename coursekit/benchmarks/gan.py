@@ -17,6 +17,7 @@ import numpy as np
 
 from ..adversarial import adversarial_pipeline, fit_adversarial
 from ..data import load_mnist
+from ..device import current_seed
 from ..gan import BUDGET
 
 THROUGHPUT_ROUNDS = 8
@@ -124,7 +125,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
                               steps_per_epoch=b.steps_per_epoch, m=b.batch, name=None)
     train_seconds = time.perf_counter() - start
     samples = to_uint8(model.generate(b.fid_samples, stream="final samples"))
-    samples_path = out_dir / f"gan-samples-{profile}.npy"
+    samples_path = out_dir / f"gan-samples-{profile}-seed{current_seed()}.npy"
     np.save(samples_path, samples)
 
     scorer = SampleScorer()

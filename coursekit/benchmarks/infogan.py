@@ -17,6 +17,7 @@ import numpy as np
 
 from ..adversarial import fit_adversarial
 from ..data import load_mnist
+from ..device import current_seed
 from ..infogan import BUDGET, InformationTracker, matched_accuracy
 
 
@@ -54,9 +55,9 @@ def benchmark(profile: str, out_dir: Path) -> dict:
 
     codes = model.fixed_latent(b.fid_samples, "fid samples")
     samples = to_uint8(model.generate(latent=codes))
-    samples_path = out_dir / f"infogan-samples-{profile}.npy"
+    samples_path = out_dir / f"infogan-samples-{profile}-seed{current_seed()}.npy"
     np.save(samples_path, samples)
-    np.save(out_dir / f"infogan-codes-{profile}.npy", codes[:, :12])
+    np.save(out_dir / f"infogan-codes-{profile}-seed{current_seed()}.npy", codes[:, :12])
     scorer = SampleScorer()
     score = scorer.score(samples)
     return {

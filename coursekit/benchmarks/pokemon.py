@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data import load_pokemon
-from ..device import seed_for
+from ..device import current_seed, seed_for
 from ..models.pokemon_lstm import build_model, complete, sample, train
 from ..pokemon import BUDGET, as_sequences, evaluate, fit_baselines, log_probs, split_sprites
 
@@ -81,17 +81,18 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         "background_share": float((greedy[0] == background).mean()),
         "fewest_colours_of_a_test_sprite": int(min(test_colours)),
     }
-    np.save(out_dir / "pokemon-samples-t0.0.npy", data.palette[greedy])
+    stem = f"pokemon-{profile}-seed{current_seed()}"
+    np.save(out_dir / f"{stem}-samples-t0.0.npy", data.palette[greedy])
     start = time.perf_counter()
     samples = sample(main, sizes.n_samples, temperature=1.0, seed=seed_for("bench samples"))
     seconds = time.perf_counter() - start
     report["lstm"]["sample_sprites_per_s"] = round(sizes.n_samples / seconds, 2)
-    np.save(out_dir / "pokemon-samples-t1.0.npy", data.palette[samples])
+    np.save(out_dir / f"{stem}-samples-t1.0.npy", data.palette[samples])
     for covered in (0.5, 0.75):
         prompts = np.repeat(test_s[:4], sizes.n_completions, axis=0)
         done = complete(main, prompts, covered=covered, temperature=1.0,
                         seed=seed_for(f"bench completions {covered}"))
-        np.save(out_dir / f"pokemon-completions-{int(covered * 100)}.npy", data.palette[done])
+        np.save(out_dir / f"{stem}-completions-{int(covered * 100)}.npy", data.palette[done])
 
     best = min(report["baselines"].items(), key=lambda kv: kv[1]["nll_nats"])
     report["best_baseline"] = best[0]

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..adversarial import fit_adversarial
 from ..data import load_mnist
+from ..device import current_seed
 from ..wgan import BUDGET, CriticTracker, spearman
 
 
@@ -60,7 +61,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
                               callbacks=[tracker])
     seconds = time.perf_counter() - start
     samples = to_uint8(model.generate(b.fid_samples, stream="fid samples"))
-    path = out_dir / f"wgan-gp-samples-{profile}.npy"
+    path = out_dir / f"wgan-gp-samples-{profile}-seed{current_seed()}.npy"
     np.save(path, samples)
     score = scorer.score(samples)
     gaps = np.array(tracker.w_train[1:]) - np.array(tracker.w_heldout[1:])
@@ -96,9 +97,10 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     requested = np.repeat(np.arange(10, dtype=np.int32), b.fid_samples // 10)
     cond_samples = to_uint8(cond.generate(latent=cond.fixed_latent(len(requested), "by digit"),
                                           labels=requested))
-    cond_path = out_dir / f"wgan-conditional-samples-{profile}.npy"
+    cond_path = out_dir / f"wgan-conditional-samples-{profile}-seed{current_seed()}.npy"
     np.save(cond_path, cond_samples)
-    np.save(out_dir / f"wgan-conditional-labels-{profile}.npy", requested.astype(np.uint8))
+    np.save(out_dir / f"wgan-conditional-labels-{profile}-seed{current_seed()}.npy",
+            requested.astype(np.uint8))
     _, logits = features_and_logits(cond_samples)
     predicted = logits.argmax(1)
     cond_score = scorer.score(cond_samples)
