@@ -1,30 +1,39 @@
 # The course's two commands (see README.md):
-#   make lab    set everything up and open the course in JupyterLab
-#   make test   set everything up and run every test (unit tests, ruff, every notebook,
-#               the browser tests)
-#   make slides build the lecture decks (build/slides/index.html); PROFILE=smoke for a quick build
-# Set-up is idempotent: a stamp file records it, and it is redone only when
-# requirements.txt or pyproject.toml change. GPU on Linux: `make setup EXTRAS=gpu`.
+#   make lab    set up the Python environment and open the course in JupyterLab
+#   make test   set up what the tests need and run every test (unit tests, ruff, every
+#               notebook, the browser tests)
+#   make slides build the lecture decks (slides/build/index.html)
+# Set-up by need: `lab` installs only the Python environment and the kernel; `slides` adds the
+# decks' JavaScript (npm), `test` adds that and Debian's Chromium. Each step is idempotent (a
+# stamp file records it) and redone only when its inputs change. GPU: `make setup EXTRAS=gpu`.
+#
+# PROFILE is the one compute-budget knob (smoke, cpu or gpu). Its default depends on the
+# target: lab and slides use the course's default (gpu where TensorFlow sees a GPU, else
+# cpu), test and notebooks smoke, bench cpu.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.coursekit-installed$(if $(EXTRAS),-$(EXTRAS))
 EXTRAS ?=
-COURSEKIT_PROFILE ?= smoke
+PROFILE ?=
 NOTEBOOKS ?=
 NOTEBOOK_TIMEOUT ?= 900
 
-.PHONY: setup lab test unit notebooks browser lint export check-export check-slides tidy \
-	slides bench strip clean-venv
+.PHONY: setup deck-js lab test unit notebooks browser lint export check-export check-slides \
+	tidy slides bench strip clean-venv
 
-setup: $(STAMP) node_modules/.package-lock.json chromium
+# The Python environment and the kernel: all that `make lab` needs.
+setup: $(STAMP)
 
-# The decks' JavaScript (reveal.js, MathJax), pinned in package.json / package-lock.json.
-# Without Node.js the course still opens; only `make slides` and the browser tests need it.
+# The decks' JavaScript (reveal.js, MathJax), pinned in package.json / package-lock.json:
+# needed by `make slides` and the browser tests, never by the lab.
+deck-js: node_modules/.package-lock.json
 node_modules/.package-lock.json: package.json package-lock.json
-	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund --ignore-scripts && touch $@; \
-	else echo "warning: npm not found: install Node.js and run make setup again to build the decks"; fi
+	@command -v npm >/dev/null || { echo "error: npm not found: install Node.js (it brings npm)" \
+		"to build the decks, then run this command again"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 # The browser tests drive Debian's Chromium (never a downloaded one); installed with apt-get
 # if missing (as root, or through sudo). Where that is impossible the browser tests say so.
@@ -48,46 +57,48 @@ $(STAMP): requirements.txt pyproject.toml jupyter/overrides.json
 	touch $@
 
 lab: setup
-	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
+	$(if $(PROFILE),COURSEKIT_PROFILE=$(PROFILE)) $(BIN)/jupyter lab \
+		$(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
-test: setup lint check-export check-slides unit notebooks browser
+test: setup deck-js chromium lint check-export check-slides unit notebooks browser
 
 lint: setup
 	$(BIN)/ruff check .
 
 # The notebooks' #@save cells are the model code; this writes them to coursekit/models.
 export: setup
-	$(BIN)/python -m coursekit.export
+	$(BIN)/python -m coursekit.tools.export
 
 check-export: setup
-	$(BIN)/python -m coursekit.export --check
+	$(BIN)/python -m coursekit.tools.export --check
 
 unit: setup
-	$(BIN)/python -m pytest -q -m "not browser" tests
+	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) $(BIN)/python -m pytest -q -m "not browser" tests
 
 # Decks and JupyterLab in headless Chromium (after `notebooks`, whose checkpoints they reuse).
-browser: setup
-	$(BIN)/python -m pytest -q -m browser -p no:cacheprovider tests
+browser: setup deck-js chromium
+	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) $(BIN)/python -m pytest -q -m browser \
+		-p no:cacheprovider tests
 
-# Every cell's slideshow metadata follows the convention of coursekit/slides.py.
+# Every cell's slideshow metadata follows the convention of coursekit/tools/slides.py.
 check-slides: setup
-	$(BIN)/python -m coursekit.slides --check
+	$(BIN)/python -m coursekit.tools.slides --check
 
 tidy: setup
-	$(BIN)/python -m coursekit.slides --tidy
+	$(BIN)/python -m coursekit.tools.slides --tidy
 
 # One reveal.js deck per notebook plus an index, executed in PROFILE (default: the course's
-# default, cpu or gpu; PROFILE=smoke takes minutes), written to build/slides/.
-slides: setup
-	$(if $(PROFILE),COURSEKIT_PROFILE=$(PROFILE)) $(BIN)/python -m coursekit.slides --build --execute \
+# default, cpu or gpu; PROFILE=smoke takes minutes), written to slides/build/.
+slides: setup deck-js
+	$(if $(PROFILE),COURSEKIT_PROFILE=$(PROFILE)) $(BIN)/python -m coursekit.tools.slides --build --execute \
 		--timeout $(NOTEBOOK_TIMEOUT) $(NOTEBOOKS)
 
 notebooks: setup
-	COURSEKIT_PROFILE=$(COURSEKIT_PROFILE) COURSEKIT_STATIC_WIDGETS=1 $(BIN)/python -m pytest -q --nbval-lax \
+	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) COURSEKIT_STATIC_WIDGETS=1 $(BIN)/python -m pytest -q --nbval-lax \
 		--nbval-cell-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider notebooks
 
 bench: setup
-	$(BIN)/python -m coursekit.bench $(NAME) --profile $(or $(PROFILE),cpu) $(if $(SEED),--seed $(SEED))
+	$(BIN)/python -m coursekit.tools.bench $(NAME) --profile $(or $(PROFILE),cpu) $(if $(SEED),--seed $(SEED))
 
 # Notebooks are committed without outputs: run this after editing one in JupyterLab.
 strip: setup

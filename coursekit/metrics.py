@@ -10,7 +10,6 @@ and its predictions give the class histogram of generated samples (mode coverage
 from __future__ import annotations
 
 import os
-import shutil
 import warnings
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import keras
 import numpy as np
 
 from .data import cache_dir, load_mnist
-from .training import EveryEpochs
+from .viz import as_float_images
 
 CLASSIFIER_NAME = "mnist_classifier_v2.keras"
 # The classifier is the course's measuring instrument, not a random choice of a run: it is
@@ -118,19 +117,15 @@ def classifier_accuracy() -> float:
 
 def _as_batch(images) -> np.ndarray:
     """Images as float32 (N, 28, 28, 1) in [0, 1]; accepts uint8 0..255 or floats in [0, 1]."""
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
+    shape = np.shape(images)
+    if len(shape) not in (3, 4) or tuple(shape[1:3]) != (28, 28) or shape[3:] not in ((), (1,)):
         raise ValueError(
-            f"expected MNIST-shaped images (N, 28, 28) or (N, 28, 28, 1), got {images.shape}; "
+            f"expected MNIST-shaped images (N, 28, 28) or (N, 28, 28, 1), got {shape}; "
             "reshape generator outputs to 28x28 first."
         )
-    if len(images) == 0:
+    if shape[0] == 0:
         raise ValueError("got no images; pass at least two images to measure.")
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255.0
-    images = images.astype(np.float32)
+    images = as_float_images(images)
     if images.min() < -1e-3 or images.max() > 1 + 1e-3:
         raise ValueError(
             f"float images must lie in [0, 1], got [{images.min():.3g}, {images.max():.3g}]; "
@@ -248,33 +243,3 @@ def nearest_neighbours(queries, references, batch_size: int = 500):
         index[i:i + batch_size] = d2.argmin(1)
         dist[i:i + batch_size] = np.sqrt(np.maximum(d2.min(1), 0))
     return index, dist
-
-
-class QualityTracker(EveryEpochs):
-    """Every ``every`` epochs, score ``sample_fn(n)`` (images in [0, 1]) with a SampleScorer.
-
-    Keeps ``epochs``, ``fids`` and ``histograms`` lists, for curves of sample quality and
-    mode coverage over training. Introduced in 03_gan, section 4.
-    """
-
-    saved = ("epochs", "fids", "histograms")
-
-    def __init__(self, sample_fn, scorer: SampleScorer, n: int = 2000, every: int = 1):
-        super().__init__(every)
-        self.sample_fn, self.scorer, self.n = sample_fn, scorer, n
-        self.fids: list[float] = []
-        self.histograms: list[np.ndarray] = []
-
-    def record(self, epoch: int) -> None:
-        result = self.scorer.score(self.sample_fn(self.n))
-        self.epochs.append(epoch)
-        self.fids.append(result["fid"])
-        self.histograms.append(result["histogram"])
-
-
-def clear_cached_classifier() -> None:
-    """Delete the cached classifier file (the next ``load_classifier`` retrains it)."""
-    _LOADED.clear()
-    shutil.rmtree(classifier_path(), ignore_errors=True)
-    if classifier_path().exists():
-        classifier_path().unlink()

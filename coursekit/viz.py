@@ -9,7 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def _as_float_nhwc(images) -> np.ndarray:
+def as_float_images(images) -> np.ndarray:
+    """Images as float32 (N, H, W, C): adds the channel axis to (N, H, W) and scales uint8
+    0..255 to [0, 1]; floats are taken as they are. The one place images are normalised
+    (``viz`` draws them, ``metrics`` scores them)."""
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., None]
@@ -22,7 +25,7 @@ def _as_float_nhwc(images) -> np.ndarray:
 
 def tile_images(images, ncols: int | None = None, pad: int = 1, pad_value: float = 1.0):
     """Tile N images into one (rows*(H+pad)-pad, ncols*(W+pad)-pad, C) float array."""
-    images = _as_float_nhwc(images)
+    images = as_float_images(images)
     n, h, w, c = images.shape
     ncols = ncols or int(np.ceil(np.sqrt(n)))
     nrows = int(np.ceil(n / ncols))
@@ -61,7 +64,7 @@ def show_rows(rows, row_labels=(), title: str | None = None, scale: float = 0.8)
     """Several rows of images (e.g. original / noisy / reconstructed); returns the figure."""
     import matplotlib.pyplot as plt
 
-    rows = [_as_float_nhwc(r) for r in rows]
+    rows = [as_float_images(r) for r in rows]
     ncols = max(len(r) for r in rows)
     fig, axes = plt.subplots(
         len(rows), ncols, figsize=(ncols * scale, len(rows) * scale), squeeze=False

@@ -30,9 +30,9 @@ def autoencoder_2d(profile: str | None = None):
     """The trained 2-D autoencoder of 01_autoencoders, section 2 (an ``Autoencoder`` of
     ``coursekit.models.autoencoders``), for ``profile`` (default: the active one):
     reused from notebook 01's checkpoint, or trained now with its settings."""
-    from .autoencoder import BUDGET
     from .data import load_mnist
     from .models import autoencoders
+    from .topics.autoencoders import BUDGET
 
     profile = _profile(profile)
     key = ("autoencoder_2d", profile)
@@ -50,7 +50,7 @@ def vae(profile: str | None = None):
     ``profile``: reused from notebook 02's checkpoint, or trained now with its settings."""
     from .data import load_mnist
     from .models import vae as models
-    from .vae import BUDGET
+    from .topics.vae import BUDGET
 
     profile = _profile(profile)
     key = ("vae", profile)

@@ -94,7 +94,7 @@ def open_deck(chromium, url):
 
 def check_deck(page, watched, notebook):
     """Slide count, math, images, console and requests of an open deck; its images."""
-    from coursekit import slides
+    from coursekit.tools import slides
 
     stored = json.loads(notebook.read_text(encoding="utf-8"))
     assert page.evaluate("Reveal.getTotalSlides()") == slides.slide_count(stored)
@@ -175,7 +175,7 @@ def widget_cells(notebook: dict, shows: str, in_place: tuple[str, ...] = (),
     cannot see (07 trains ``conditional`` by passing it to ``train_wgan``); ``static_only``
     names that only the widget's static fallback reads (never called in a live kernel).
     """
-    from coursekit.export import MARKER
+    from coursekit.tools.export import MARKER
 
     cells = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     sources = ["".join(c["source"]) for c in cells]

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from coursekit import bench
+from coursekit.tools import bench
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def test_report_has_metrics_seed_time_and_machine(fake_benchmark, capsys):
     assert report["benchmark"] == "fake" and report["profile"] == "smoke"
     assert report["seen_profile"] == "smoke"  # the module ran under the requested profile
     assert report["seed"] == 7 and report["seen_seed"] == 7  # ... and the requested seed
-    assert report["quality"] == 1.5 and report["wall_time_s"] >= 0
+    assert report["quality"] == 1.5 and report["wall_seconds"] >= 0
     assert report["out_dir"] == str(out.parent)
     assert report["machine"]["cpu_count"] >= 1 and "tensorflow" in report["machine"]
     assert not list(out.parent.glob("*.tmp"))
@@ -70,20 +70,82 @@ def test_every_benchmark_module_is_found_and_callable():
         assert callable(importlib.import_module(f"coursekit.benchmarks.{name}").benchmark), name
 
 
-def test_every_saved_sample_file_carries_profile_and_seed():
-    """Runs of several seeds into one folder must not overwrite each other's samples."""
+def _benchmark_sources():
     import ast
     from pathlib import Path
 
     for path in sorted(Path(bench.BENCHMARKS_DIR).glob("*.py")):
         source = path.read_text()
-        tree = ast.parse(source)
-        assigned = {node.targets[0].id: ast.get_source_segment(source, node.value)
-                    for node in ast.walk(tree) if isinstance(node, ast.Assign)
-                    and isinstance(node.targets[0], ast.Name)}
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr == "save"):
-                target = ast.get_source_segment(source, node.args[0])
-                expanded = target + "".join(v for k, v in assigned.items() if k in target)
-                assert "current_seed()" in expanded and "profile" in expanded, (path.name, target)
+        yield path.name, source, ast.parse(source)
+
+
+def _report_keys(tree) -> set[str]:
+    """The literal keys of every dict display and ``report["key"] = ...`` in a module."""
+    import ast
+
+    keys = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys |= {k.value for k in node.keys
+                     if isinstance(k, ast.Constant) and isinstance(k.value, str)}
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Subscript):
+            index = node.targets[0].slice
+            if isinstance(index, ast.Constant) and isinstance(index.value, str):
+                keys.add(index.value)
+    return keys
+
+
+def test_every_benchmark_follows_the_key_convention():
+    """One quantity, one name, in every report (see the convention in coursekit/tools/bench.py)."""
+    seen = set()
+    for name, _, tree in _benchmark_sources():
+        keys = _report_keys(tree)
+        assert not bench.convention_problems(keys), (name, bench.convention_problems(keys))
+        seen |= keys
+    assert {"train_seconds", "steps", "batch"} <= seen  # the scan reads the modules' keys
+
+
+def test_the_convention_names_what_is_wrong():
+    problems = bench.convention_problems(
+        ["fid", "train_time_s", "render_s", "vae_fid", "FID", "train_images_per_s"])
+    assert problems == ["'train_time_s': call it 'train_seconds'",
+                        "'render_s': durations end in '_seconds'",
+                        "'vae_fid': nest it, {'vae': {'fid': ...}}",
+                        "'FID': keys are lower_snake_case"]
+
+
+def test_benchmarks_save_arrays_only_through_save_array():
+    """Runs of several seeds and profiles into one folder must not overwrite each other."""
+    import ast
+
+    for name, source, tree in _benchmark_sources():
+        saves = [ast.get_source_segment(source, node) for node in ast.walk(tree)
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                 and node.func.attr in {"save", "savez", "savez_compressed"}]
+        assert not saves, (name, saves)
+
+
+def test_save_array_and_sample_report_name_files_by_profile_and_seed(tmp_path):
+    import numpy as np
+
+    from coursekit.device import setup
+
+    setup(seed=5)
+    path = bench.save_array(np.zeros(3), tmp_path / "new", "codes", "smoke")
+    assert path == tmp_path / "new" / "codes-smoke-seed5.npy" and path.exists()
+
+    class FakeScorer:
+        def score(self, samples):
+            assert samples.dtype == np.uint8  # scored as saved
+            return {"fid": 12.34567, "histogram": np.full(10, 0.1), "min_class": 0.1}
+
+    images = np.random.default_rng(0).random((4, 28, 28, 1)).astype(np.float32)
+    report = bench.sample_report(images, tmp_path, "gan", "cpu", FakeScorer(), floor=False)
+    assert report["fid"] == 12.346 and report["n_samples"] == 4
+    assert report["min_class_fraction"] == 0.1 and len(report["class_histogram"]) == 10
+    saved = np.load(report["samples_file"])
+    assert report["samples_file"].endswith("gan-samples-cpu-seed5.npy")
+    assert saved.dtype == np.uint8 and saved.shape == (4, 28, 28)  # the saved format
+    assert not bench.convention_problems(report)
+    assert bench.training_report({"_throughput": 1234.56}, 7.04) == {
+        "train_seconds": 7.0, "train_images_per_s": 1234.6}

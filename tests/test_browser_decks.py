@@ -22,7 +22,7 @@ from browser_support import (
     screenshot,
 )
 
-from coursekit import slides
+from coursekit.tools import slides
 
 pytestmark = pytest.mark.browser
 

@@ -40,7 +40,7 @@ from browser_support import (
     widget_cells,
 )
 
-from coursekit import slides
+from coursekit.tools import slides
 
 pytestmark = pytest.mark.browser
 

@@ -6,18 +6,19 @@ import json
 import numpy as np
 import pytest
 
-from coursekit import cppn
-from coursekit.models import cppn as m
+from coursekit.models import cppn as models
+from coursekit.topics import cppn as topic
+from coursekit.topics.cppn_breeder import Breeder
 
 
 @pytest.fixture
 def dense():
-    return m.random_cppn(np.random.default_rng(0), hidden=(16, 16), z_dim=4, channels=3)
+    return models.random_cppn(np.random.default_rng(0), hidden=(16, 16), z_dim=4, channels=3)
 
 
 def colour_genome(seed=0, hidden=3):
-    tracker = m.InnovationTracker()
-    return m.random_genome(tracker, np.random.default_rng(seed), hidden_nodes=hidden), tracker
+    tracker = models.InnovationTracker()
+    return models.random_genome(tracker, np.random.default_rng(seed), hidden_nodes=hidden), tracker
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -27,22 +28,22 @@ def colour_genome(seed=0, hidden=3):
 def test_low_resolution_equals_high_resolution_subsampled(dense, width, height, k):
     z = np.linspace(-1, 1, 4)
     fn = lambda x, y, d: dense(x, y, d, z)  # noqa: E731
-    low = cppn.render(fn, width, height)
-    high = cppn.render(fn, width * k, height * k)
+    low = topic.render(fn, width, height)
+    high = topic.render(fn, width * k, height * k)
     assert high.shape == (height * k, width * k, 3)
     np.testing.assert_allclose(low, high[::k, ::k], atol=1e-5)
 
 
 def test_coordinates_of_subsampled_pixels_are_identical():
     for n, k in ((64, 16), (96, 8), (7, 3)):
-        assert np.array_equal(cppn.axis(n, -1.5, 1.5), cppn.axis(n * k, -1.5, 1.5)[::k])
+        assert np.array_equal(topic.axis(n, -1.5, 1.5), topic.axis(n * k, -1.5, 1.5)[::k])
 
 
 def test_tiles_and_threads_do_not_change_the_image(dense):
     fn = lambda x, y, d: dense(x, y, d)  # noqa: E731
-    whole = cppn.render(fn, 50, 40, tile_pixels=50 * 40, workers=1)
+    whole = topic.render(fn, 50, 40, tile_pixels=50 * 40, workers=1)
     for tile, workers in ((1, 2), (120, 2), (777, 3), (10**6, 2)):
-        np.testing.assert_allclose(cppn.render(fn, 50, 40, tile_pixels=tile, workers=workers),
+        np.testing.assert_allclose(topic.render(fn, 50, 40, tile_pixels=tile, workers=workers),
                                    whole, atol=1e-5)
 
 
@@ -53,28 +54,28 @@ def test_render_calls_the_network_on_tiles_not_pixels():
         calls.append(x.size)
         return x[:, None]
 
-    cppn.render(fn, 64, 64, tile_pixels=1024, workers=1)
+    topic.render(fn, 64, 64, tile_pixels=1024, workers=1)
     assert calls == [1024] * 4  # four tiles of 16 whole rows, never one pixel at a time
 
 
 def test_d_is_the_distance_from_the_centre():
-    x, y, d = cppn.coordinates(9, 5)
+    x, y, d = topic.coordinates(9, 5)
     np.testing.assert_allclose(d, np.hypot(x, y), rtol=1e-6)
     assert x.shape == (5, 9) and y.min() == -1.0 and x.min() < -1.0  # wide: x reaches further
 
 
 def test_render_rejects_bad_input():
-    with pytest.raises(cppn.CPPNError, match="width must be a positive whole number"):
-        cppn.render(lambda x, y, d: x, 0, 5)
-    with pytest.raises(cppn.CPPNError, match=r"must return shape \(n, channels\)"):
-        cppn.render(lambda x, y, d: x[:3], 8, 8)
-    with pytest.raises(cppn.CPPNError, match="Unknown activation 'swish'.*tanh"):
-        m.random_cppn(np.random.default_rng(0), act="swish")
+    with pytest.raises(topic.CPPNError, match="width must be a positive whole number"):
+        topic.render(lambda x, y, d: x, 0, 5)
+    with pytest.raises(topic.CPPNError, match=r"must return shape \(n, channels\)"):
+        topic.render(lambda x, y, d: x[:3], 8, 8)
+    with pytest.raises(topic.CPPNError, match="Unknown activation 'swish'.*tanh"):
+        models.random_cppn(np.random.default_rng(0), act="swish")
 
 
 def test_dense_cppn_checks_z_and_folds_it_exactly(dense):
-    x, y, d = (a.ravel() for a in cppn.coordinates(8, 8))
-    with pytest.raises(cppn.CPPNError, match=r"z must have shape \(4,\)"):
+    x, y, d = (a.ravel() for a in topic.coordinates(8, 8))
+    with pytest.raises(topic.CPPNError, match=r"z must have shape \(4,\)"):
         dense(x, y, d, np.zeros(5))
     z = np.array([0.3, -1.0, 2.0, 0.5], np.float32)
     inputs = np.concatenate([np.stack([x, y, d], 1), np.tile(z, (len(x), 1))], 1)
@@ -86,34 +87,34 @@ def test_dense_cppn_checks_z_and_folds_it_exactly(dense):
 
 def test_activations_match_their_definitions():
     v = np.linspace(-3, 3, 101, dtype=np.float32)
-    np.testing.assert_allclose(cppn.activation("bipolar_sigmoid")(v),
-                               2 / (1 + np.exp(-cppn.ANJI_SLOPE * v)) - 1, atol=1e-6)
-    np.testing.assert_allclose(cppn.activation("gaussian")(v),
-                               np.exp(-cppn.ANJI_SLOPE * v * v), atol=1e-6)
-    assert set(cppn.PICBREEDER_ACTIVATIONS) <= set(cppn.ACTIVATIONS)
+    np.testing.assert_allclose(topic.activation("bipolar_sigmoid")(v),
+                               2 / (1 + np.exp(-topic.ANJI_SLOPE * v)) - 1, atol=1e-6)
+    np.testing.assert_allclose(topic.activation("gaussian")(v),
+                               np.exp(-topic.ANJI_SLOPE * v * v), atol=1e-6)
+    assert set(topic.PICBREEDER_ACTIVATIONS) <= set(topic.ACTIVATIONS)
     with np.errstate(all="raise"):  # no overflow for large inputs
-        assert cppn.activation("bipolar_sigmoid")(np.float32([1e4, -1e4])).tolist() == [1, -1]
+        assert topic.activation("bipolar_sigmoid")(np.float32([1e4, -1e4])).tolist() == [1, -1]
 
 
 def test_hsb_matches_colorsys_and_picbreeder_clamps():
     rng = np.random.default_rng(1)
     h, s, v = rng.uniform(-2, 2, 200), rng.uniform(0, 1, 200), rng.uniform(0, 1, 200)
-    ours = cppn.hsb_to_rgb(h, s, v)
+    ours = topic.hsb_to_rgb(h, s, v)
     expected = np.array([colorsys.hsv_to_rgb(hh % 1.0, ss, vv) for hh, ss, vv in zip(h, s, v,
                                                                                     strict=True)])
     np.testing.assert_allclose(ours, expected, atol=1e-5)
     # saturation clamped to [0, 1], brightness |b| clamped: (hue 0, s 5, b -0.5) is half red
-    np.testing.assert_allclose(cppn.outputs_to_rgb(np.array([[0.0, 5.0, -0.5]])),
+    np.testing.assert_allclose(topic.outputs_to_rgb(np.array([[0.0, 5.0, -0.5]])),
                                [[0.5, 0.0, 0.0]], atol=1e-6)
-    with pytest.raises(cppn.CPPNError, match="expected 3"):
-        cppn.outputs_to_rgb(np.zeros((4, 2)))
+    with pytest.raises(topic.CPPNError, match="expected 3"):
+        topic.outputs_to_rgb(np.zeros((4, 2)))
 
 
 def test_gif_round_trip(tmp_path):
     import imageio.v3 as iio
 
     frames = np.random.default_rng(0).uniform(size=(5, 12, 10, 3))
-    path = cppn.save_gif(frames, tmp_path / "a" / "z.gif")
+    path = topic.save_gif(frames, tmp_path / "a" / "z.gif")
     assert iio.imread(path, index=None).shape[:3] == (5, 12, 10)
 
 
@@ -123,9 +124,9 @@ def test_gif_round_trip(tmp_path):
 def test_genome_json_round_trip_renders_the_same():
     genome, _ = colour_genome(3)
     text = genome.to_json()
-    again = cppn.genome_from_json(text)
+    again = topic.genome_from_json(text)
     assert again.to_dict() == genome.to_dict()
-    assert np.array_equal(cppn.render_genome(genome, 24), cppn.render_genome(again, 24))
+    assert np.array_equal(topic.render_genome(genome, 24), topic.render_genome(again, 24))
     assert json.loads(text)["format"] == "coursekit-cppn-genome"
 
 
@@ -157,8 +158,8 @@ def _broken(mutate_dict):
     (_broken(lambda d: d["nodes"].pop()), "(does not exist|output nodes must be)"),
 ])
 def test_bad_genome_json_is_a_clear_error(text, message):
-    with pytest.raises(cppn.GenomeError, match=message):
-        cppn.genome_from_json(text)
+    with pytest.raises(topic.GenomeError, match=message):
+        topic.genome_from_json(text)
 
 
 def test_a_cycle_is_rejected():
@@ -169,21 +170,21 @@ def test_a_cycle_is_rejected():
     data["connections"] += [
         {"innovation": 900, "source": a, "target": b, "weight": 1.0, "enabled": True},
         {"innovation": 901, "source": b, "target": a, "weight": 1.0, "enabled": True}]
-    with pytest.raises(cppn.GenomeError, match="cycle"):
-        cppn.genome_from_dict(data)
+    with pytest.raises(topic.GenomeError, match="cycle"):
+        topic.genome_from_dict(data)
 
 
 def test_adopt_renumbers_into_the_session_and_keeps_the_image():
     genome, _ = colour_genome(6)
-    session = m.InnovationTracker()
+    session = models.InnovationTracker()
     for _ in range(5):  # the session has its own history already
-        m.random_genome(session, np.random.default_rng(9))
-    adopted = session.adopt(cppn.genome_from_json(genome.to_json()))
+        models.random_genome(session, np.random.default_rng(9))
+    adopted = session.adopt(topic.genome_from_json(genome.to_json()))
     for number, c in adopted.connections.items():
         assert session.edges[c.source, c.target] == number
-    assert np.array_equal(cppn.render_genome(genome, 16), cppn.render_genome(adopted, 16))
-    grey = m.InnovationTracker(cppn.GREY_OUTPUTS)
-    with pytest.raises(cppn.CPPNError, match="outputs"):
+    assert np.array_equal(topic.render_genome(genome, 16), topic.render_genome(adopted, 16))
+    grey = models.InnovationTracker(topic.GREY_OUTPUTS)
+    with pytest.raises(topic.CPPNError, match="outputs"):
         grey.adopt(genome)
 
 
@@ -193,11 +194,11 @@ def test_adopt_renumbers_into_the_session_and_keeps_the_image():
 def test_mutation_odds_are_picbreeders():
     rng = np.random.default_rng(0)
     n = 21_000
-    names = [m.choose_mutation(rng) for _ in range(n)]
-    total = sum(m.MUTATION_WEIGHTS.values())
-    assert m.MUTATION_WEIGHTS == {"change_weights": 10, "add_connection": 6, "add_node": 4,
+    names = [models.choose_mutation(rng) for _ in range(n)]
+    total = sum(models.MUTATION_WEIGHTS.values())
+    assert models.MUTATION_WEIGHTS == {"change_weights": 10, "add_connection": 6, "add_node": 4,
                                   "change_activation": 1}
-    for name, weight in m.MUTATION_WEIGHTS.items():
+    for name, weight in models.MUTATION_WEIGHTS.items():
         p = weight / total
         assert abs(names.count(name) / n - p) < 4 * np.sqrt(p * (1 - p) / n), name
 
@@ -207,7 +208,7 @@ def test_each_child_gets_exactly_one_mutation():
     rng = np.random.default_rng(1)
     seen = set()
     for _ in range(200):
-        child, name = m.mutate(genome, rng, 1.0, tracker)
+        child, name = models.mutate(genome, rng, 1.0, tracker)
         seen.add(name)
         child.order()
         weights = sum(child.connections[i].weight != c.weight
@@ -219,8 +220,8 @@ def test_each_child_gets_exactly_one_mutation():
                      "add_connection": (0, 0, 0, 1), "add_node": (0, 0, 1, 2),
                      "change_activation": (0, 1, 0, 0)}[name]
         assert (weights, acts, extra_nodes, extra_edges) == signature, name
-    assert seen == set(m.MUTATION_WEIGHTS)
-    assert all(a in cppn.PICBREEDER_ACTIVATIONS for a in
+    assert seen == set(models.MUTATION_WEIGHTS)
+    assert all(a in topic.PICBREEDER_ACTIVATIONS for a in
                (n.activation for n in genome.nodes.values() if n.kind != "input"))
 
 
@@ -229,7 +230,7 @@ def test_mutation_strength_scales_weight_changes():
     spread = {}
     for strength in (0.1, 2.0):
         child = genome.copy()
-        m.change_weights(child, np.random.default_rng(0), strength, tracker)
+        models.change_weights(child, np.random.default_rng(0), strength, tracker)
         spread[strength] = np.std([child.connections[i].weight - c.weight
                                    for i, c in genome.connections.items()])
     assert spread[2.0] == pytest.approx(20 * spread[0.1], rel=1e-6)
@@ -238,42 +239,42 @@ def test_mutation_strength_scales_weight_changes():
 def test_add_connection_never_makes_a_cycle_or_a_duplicate():
     genome, tracker = colour_genome(9, hidden=6)
     rng = np.random.default_rng(2)
-    while m.add_connection(genome, rng, 1.0, tracker):
+    while models.add_connection(genome, rng, 1.0, tracker):
         genome.order()
     pairs = [(c.source, c.target) for c in genome.connections.values()]
     assert len(pairs) == len(set(pairs))
-    assert not m.add_connection(genome, rng, 1.0, tracker)  # nothing left to connect
+    assert not models.add_connection(genome, rng, 1.0, tracker)  # nothing left to connect
 
 
 def test_innovation_numbers_are_shared_across_genomes():
-    tracker = m.InnovationTracker()
-    a = m.minimal_genome(tracker, np.random.default_rng(0))
-    b = m.minimal_genome(tracker, np.random.default_rng(1))
+    tracker = models.InnovationTracker()
+    a = models.minimal_genome(tracker, np.random.default_rng(0))
+    b = models.minimal_genome(tracker, np.random.default_rng(1))
     assert set(a.connections) == set(b.connections)
     edge = next(iter(a.connections.values()))
     a2, b2 = a.copy(), b.copy()
     for g in (a2, b2):  # the same split in two genomes: same node id, same numbers
         for c in g.connections.values():
             c.enabled = c.innovation == edge.innovation
-        m.add_node(g, np.random.default_rng(3), 1.0, tracker)
+        models.add_node(g, np.random.default_rng(3), 1.0, tracker)
     assert set(a2.connections) == set(b2.connections) and set(a2.nodes) == set(b2.nodes)
 
 
 def test_crossover_aligns_genes_by_innovation_number():
-    tracker = m.InnovationTracker()
+    tracker = models.InnovationTracker()
     rng = np.random.default_rng(4)
-    ancestor = m.random_genome(tracker, rng)
+    ancestor = models.random_genome(tracker, rng)
     a, b = ancestor.copy(), ancestor.copy()
-    m.change_weights(a, rng, 1.0, tracker)
-    m.change_weights(b, rng, 1.0, tracker)
-    m.add_node(a, rng, 1.0, tracker)
-    m.add_node(b, rng, 1.0, tracker)
+    models.change_weights(a, rng, 1.0, tracker)
+    models.change_weights(b, rng, 1.0, tracker)
+    models.add_node(a, rng, 1.0, tracker)
+    models.add_node(b, rng, 1.0, tracker)
     matching = set(a.connections) & set(b.connections)
     only_b = set(b.connections) - set(a.connections)
     assert matching and only_b
     from_b, disabled_mixed, n = 0, [], 400
     for _ in range(n):
-        child = m.crossover(a, b, rng)
+        child = models.crossover(a, b, rng)
         child.order()
         assert set(child.connections) == set(a.connections)
         for i in matching:
@@ -291,10 +292,10 @@ def test_crossover_aligns_genes_by_innovation_number():
 def test_breed_uses_crossover_only_with_several_parents():
     genome, tracker = colour_genome(10)
     rng = np.random.default_rng(5)
-    children = m.breed([genome], 15, 1.0, rng, tracker)
+    children = models.breed([genome], 15, 1.0, rng, tracker)
     assert len(children) == 15 and all(c is not genome for c in children)
-    other = m.mutate(genome, rng, 1.0, tracker)[0]
-    mixed = m.breed([genome, other], 15, 1.0, rng, tracker)
+    other = models.mutate(genome, rng, 1.0, tracker)[0]
+    mixed = models.breed([genome, other], 15, 1.0, rng, tracker)
     for child in mixed:
         child.order()
 
@@ -305,20 +306,20 @@ def test_breed_uses_crossover_only_with_several_parents():
 def test_r_squared_and_novelty():
     target = np.random.default_rng(0).uniform(size=(8, 8))
     flat = np.full((1, 8, 8), target.mean())
-    assert m.r_squared(target[None], target)[0] == pytest.approx(1.0)
-    assert m.r_squared(flat, target)[0] == pytest.approx(0.0, abs=1e-9)
-    novelty = m.NoveltyScore(k=2, archive_per_generation=1)
+    assert models.r_squared(target[None], target)[0] == pytest.approx(1.0)
+    assert models.r_squared(flat, target)[0] == pytest.approx(0.0, abs=1e-9)
+    novelty = models.NoveltyScore(k=2, archive_per_generation=1)
     images = np.stack([np.zeros((4, 4)), np.zeros((4, 4)) + 0.01, np.ones((4, 4))])
     scores = novelty(images)
     assert scores.argmax() == 2 and len(novelty.archive) == 1
 
 
 def test_evolve_keeps_the_best_and_improves():
-    tracker = m.InnovationTracker(cppn.GREY_OUTPUTS)
+    tracker = models.InnovationTracker(topic.GREY_OUTPUTS)
     rng = np.random.default_rng(0)
-    target = m.grey_image(m.random_genome(tracker, rng, hidden_nodes=1), 12)
-    start = [m.random_genome(tracker, rng) for _ in range(10)]
-    run = m.evolve(start, lambda images: m.r_squared(images, target), 8, 12, rng, tracker)
+    target = models.grey_image(models.random_genome(tracker, rng, hidden_nodes=1), 12)
+    start = [models.random_genome(tracker, rng) for _ in range(10)]
+    run = models.evolve(start, lambda images: models.r_squared(images, target), 8, 12, rng, tracker)
     assert len(run["best"]) == 9 and np.all(np.diff(run["best"]) >= 0)
     assert run["images"].shape == (90, 12, 12)
 
@@ -328,16 +329,16 @@ def test_evolve_keeps_the_best_and_improves():
 
 @pytest.fixture
 def breeder():
-    tracker = m.InnovationTracker()
-    first = [m.random_genome(tracker, np.random.default_rng(i)) for i in range(15)]
-    return cppn.Breeder(first, lambda p, n, s, r: m.breed(p, n, s, r, tracker), size=16,
+    tracker = models.InnovationTracker()
+    first = [models.random_genome(tracker, np.random.default_rng(i)) for i in range(15)]
+    return Breeder(first, lambda p, n, s, r: models.breed(p, n, s, r, tracker), size=16,
                         hires=32, rng=np.random.default_rng(0), adopt=tracker.adopt)
 
 
 def test_breeder_needs_fifteen_genomes():
     genome, _ = colour_genome(0)
-    with pytest.raises(cppn.CPPNError, match="15 genomes"):
-        cppn.Breeder([genome] * 3, lambda *a: [], size=8)
+    with pytest.raises(topic.CPPNError, match="15 genomes"):
+        Breeder([genome] * 3, lambda *a: [], size=8)
 
 
 def test_breeder_buttons_breed_undo_and_branch(breeder):
@@ -371,13 +372,13 @@ def test_breeder_export_and_import(breeder):
     breeder.select(5)
     breeder.export_button.click()
     exported = breeder.text.value
-    assert cppn.genome_from_json(exported).to_dict() == breeder.genomes[5].to_dict()
+    assert topic.genome_from_json(exported).to_dict() == breeder.genomes[5].to_dict()
     assert breeder.hires_image.value[:4] == b"\x89PNG"
     before = len(breeder.history)
     breeder.import_button.click()
     assert len(breeder.history) == before + 1
     np.testing.assert_array_equal(breeder.current_images[0],
-                                  cppn.render_genome(cppn.genome_from_json(exported), 16))
+                                  topic.render_genome(topic.genome_from_json(exported), 16))
     breeder.text.value = exported.replace('"format"', '"fromat"')
     breeder.import_button.click()
     assert "Import failed: not a CPPN genome" in breeder.status.value
@@ -398,20 +399,20 @@ def test_breeder_static_figure(breeder):
 def test_cppn_generator_is_resolution_independent_and_serialisable():
     import keras
 
-    generator = m.CPPNGenerator(latent_dim=4, hidden=(8, 8), size=12)
+    generator = models.CPPNGenerator(latent_dim=4, hidden=(8, 8), size=12)
     z = np.random.default_rng(0).normal(size=(2, 4)).astype(np.float32)
     low = keras.ops.convert_to_numpy(generator(z))
     high = keras.ops.convert_to_numpy(generator.render(z, 36))
     assert low.shape == (2, 12, 12, 1) and high.shape == (2, 36, 36, 1)
     np.testing.assert_allclose(low, high[:, ::3, ::3], atol=1e-5)
-    clone = m.CPPNGenerator.from_config(generator.get_config())
+    clone = models.CPPNGenerator.from_config(generator.get_config())
     assert (clone.latent_dim, clone.hidden, clone.size, clone.scale) == (4, (8, 8), 12, 4.0)
 
 
 def test_cppn_gan_runs_algorithm_1_through_the_base_class():
     from coursekit.adversarial import AdversarialModel, fit_adversarial
 
-    model = m.build_cppn_gan(latent_dim=4, hidden=(8, 8), width=4, k=2)
+    model = models.build_cppn_gan(latent_dim=4, hidden=(8, 8), width=4, k=2)
     assert isinstance(model, AdversarialModel)
     images = np.random.default_rng(0).uniform(size=(64, 28, 28)).astype(np.float32)
     history = fit_adversarial(model, images, epochs=1, steps_per_epoch=3, m=8, name=None)
@@ -423,16 +424,15 @@ def test_cppn_gan_runs_algorithm_1_through_the_base_class():
 
 def make_cppn_gan(optimizer):
     """A small CPPN-GAN (no dropout in D; latents identical on one or two replicas)."""
-    from coursekit import testing
-    from coursekit.models import cppn as models
     from coursekit.models import gan
+    from coursekit.tools import testing
 
     class Deterministic(models.CPPNGAN):
         def sample_latent(self, m, seed):
             return testing.global_rows(m, self.latent_dim)
 
     model = Deterministic(models.CPPNGenerator(8, (8, 8)), gan.dcgan_discriminator(2, dropout=0.0),
-                          latent_dim=8)
+                          noise_dim=8)
     model.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     model.build_all()
     images = np.random.default_rng(0).uniform(size=(8, 28, 28, 1)).astype(np.float32)
@@ -440,14 +440,14 @@ def make_cppn_gan(optimizer):
 
 
 def test_cppn_gan_mixed_precision_step_matches_float32():
-    from coursekit import testing
+    from coursekit.tools import testing
 
     low, high = testing.mixed_precision_update_ratios(make_cppn_gan)
     assert 0.75 < low and high < 1.33
 
 
 def test_cppn_gan_two_replicas_give_the_one_replica_step():
-    from coursekit import testing
+    from coursekit.tools import testing
 
     result = testing.two_replica_step("tests.test_cppn:make_cppn_gan")
     assert result["start"] == 0.0 and result["update"] < 1e-4

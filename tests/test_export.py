@@ -2,7 +2,7 @@
 
 import json
 
-from coursekit import export
+from coursekit.tools import export
 
 
 def _notebook(path, sources):

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from keras import ops
 
-from coursekit import adversarial, gradients, testing, training
-from coursekit import gan as gan_helpers
-from coursekit.models import gan as G
+from coursekit import adversarial, checkpoints, gradients
+from coursekit.models import gan as models
+from coursekit.tools import testing
+from coursekit.topics import gan as topic
 
 
 def _sigmoid(x):
@@ -22,27 +23,29 @@ def test_losses_match_hand_computed_values():
     real, fake = np.array([[2.0], [0.0]]), np.array([[-1.0], [0.0]])
     expected_d = -0.5 * (math.log(_sigmoid(2)) + math.log(0.5)) - 0.5 * (
         math.log(1 - _sigmoid(-1)) + math.log(0.5))
-    assert float(G.discriminator_loss(real, fake)) == pytest.approx(expected_d, rel=1e-6)
+    assert float(models.discriminator_loss(real, fake)) == pytest.approx(expected_d, rel=1e-6)
     sat = 0.5 * (math.log(1 - _sigmoid(-1)) + math.log(0.5))
     nonsat = -0.5 * (math.log(_sigmoid(-1)) + math.log(0.5))
-    assert float(G.generator_loss(fake, "saturating")) == pytest.approx(sat, rel=1e-6)
-    assert float(G.generator_loss(fake, "non_saturating")) == pytest.approx(nonsat, rel=1e-6)
-    assert float(G.value_function(np.zeros(5), np.zeros(7))) == pytest.approx(-math.log(4))
+    assert float(models.generator_loss(fake, "saturating")) == pytest.approx(sat, rel=1e-6)
+    assert float(models.generator_loss(fake, "non_saturating")) == pytest.approx(nonsat, rel=1e-6)
+    assert float(models.value_function(np.zeros(5), np.zeros(7))) == pytest.approx(-math.log(4))
 
 
 def test_losses_are_stable_for_extreme_logits():
-    assert float(G.discriminator_loss(np.array([200.0]), np.array([-200.0]))) == pytest.approx(
+    assert float(models.discriminator_loss(np.array([200.0]), np.array([-200.0]))) == pytest.approx(
         0.0, abs=1e-6)
-    assert float(G.generator_loss(np.array([-200.0]), "non_saturating")) == pytest.approx(200.0)
-    assert float(G.generator_loss(np.array([-200.0]), "saturating")) == pytest.approx(
+    assert float(models.generator_loss(np.array([-200.0]), "non_saturating")) == pytest.approx(
+        200.0)
+    assert float(models.generator_loss(np.array([-200.0]), "saturating")) == pytest.approx(
         0.0, abs=1e-6)
     with pytest.raises(ValueError, match="generator loss must be one of"):
-        G.generator_loss(np.zeros(2), "wasserstein")
+        models.generator_loss(np.zeros(2), "wasserstein")
 
 
-def _toy_gan(k, cls=G.GAN, **compile_kwargs):
-    model = cls(G.toy_generator(hidden=4), G.toy_discriminator(hidden=4), noise_dim=1, k=k)
-    model.compile(d_optimizer=G.paper_sgd(), g_optimizer=G.paper_sgd(), **compile_kwargs)
+def _toy_gan(k, cls=models.GAN, **compile_kwargs):
+    model = cls(models.toy_generator(hidden=4), models.toy_discriminator(hidden=4), noise_dim=1,
+                k=k)
+    model.compile(d_optimizer=models.paper_sgd(), g_optimizer=models.paper_sgd(), **compile_kwargs)
     return model.build_all()
 
 
@@ -58,7 +61,7 @@ def test_train_step_does_k_discriminator_updates_per_generator_update(k):
     assert 0.0 < history["d_real"][0] < 1.0 and history["d_loss"][0] > 0
 
 
-class _Recording(G.GAN):
+class _Recording(models.GAN):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.seen = []
@@ -101,16 +104,16 @@ class _Conditional(adversarial.AdversarialModel):
     def discriminator_loss(self, real, fake, latent, labels):
         self.labels_seen.append(("d", ops.convert_to_numpy(labels)))
         real_logits = self.discriminate(real, labels)
-        return G.discriminator_loss(real_logits, self.discriminate(fake, labels))
+        return models.discriminator_loss(real_logits, self.discriminate(fake, labels))
 
     def generator_loss(self, fake, latent, labels):
         self.labels_seen.append(("g", ops.convert_to_numpy(labels)))
-        return G.generator_loss(self.discriminate(fake, labels))
+        return models.generator_loss(self.discriminate(fake, labels))
 
 
 def test_labels_reach_both_networks_in_a_conditional_model():
     model = _Conditional()
-    model.compile(d_optimizer=G.paper_sgd(), g_optimizer=G.paper_sgd(), run_eagerly=True)
+    model.compile(d_optimizer=models.paper_sgd(), g_optimizer=models.paper_sgd(), run_eagerly=True)
     model.build_all()
     x = np.random.default_rng(0).normal(size=(40, 3)).astype(np.float32)
     y = (np.arange(40) % 4).astype(np.int32)
@@ -124,9 +127,10 @@ def test_labels_reach_both_networks_in_a_conditional_model():
 
 def test_bad_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="k .* must be an integer >= 1"):
-        G.GAN(G.toy_generator(4), G.toy_discriminator(4), noise_dim=1, k=0)
+        models.GAN(models.toy_generator(4), models.toy_discriminator(4), noise_dim=1, k=0)
     with pytest.raises(ValueError, match="generator_loss must be one of"):
-        G.GAN(G.toy_generator(4), G.toy_discriminator(4), noise_dim=1, generator_loss="x")
+        models.GAN(models.toy_generator(4), models.toy_discriminator(4), noise_dim=1,
+                   generator_loss="x")
     with pytest.raises(ValueError, match="fewer than one step"):
         adversarial.adversarial_pipeline(np.zeros((5, 1), np.float32), m=4, k=2)
     model = _toy_gan(1)
@@ -138,25 +142,26 @@ def test_bad_inputs_get_clear_errors():
 
 
 def test_toy_helpers_and_networks_have_mnist_shapes():
-    assert gan_helpers.normal_pdf(0.0, 0.0, 1.0) == pytest.approx(1 / math.sqrt(2 * math.pi))
-    model = G.build_gan(width=4)
+    assert topic.normal_pdf(0.0, 0.0, 1.0) == pytest.approx(1 / math.sqrt(2 * math.pi))
+    model = models.build_gan(width=4)
     images = model.generate(3)
     assert images.shape == (3, 28, 28, 1) and 0 <= images.min() and images.max() <= 1
     assert model.discriminator(images).shape == (3, 1)
-    grads = G.generator_gradient_norms(model, model.fixed_latent(8))
+    grads = models.generator_gradient_norms(model, model.fixed_latent(8))
     assert grads["saturating"] > 0 and grads["non_saturating"] > 0
-    assert G.mlp_discriminator(hidden=(8,), pieces=3)(images).shape == (3, 1)
-    assert G.Maxout.from_config(G.Maxout(5, 3).get_config()).pieces == 3
+    assert models.mlp_discriminator(hidden=(8,), pieces=3)(images).shape == (3, 1)
+    assert models.Maxout.from_config(models.Maxout(5, 3).get_config()).pieces == 3
 
 
 def make_dcgan(optimizer):
     """A small DCGAN without dropout and with inputs identical on 1 or 2 replicas."""
 
-    class Deterministic(G.GAN):
+    class Deterministic(models.GAN):
         def sample_latent(self, m, seed):
             return testing.global_rows(m, self.latent_dim)
 
-    model = Deterministic(G.dcgan_generator(width=2), G.dcgan_discriminator(2, dropout=0.0))
+    model = Deterministic(models.dcgan_generator(width=2),
+                          models.dcgan_discriminator(2, dropout=0.0))
     model.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     model.build_all()
     images = np.random.default_rng(0).uniform(size=(8, 28, 28, 1)).astype(np.float32)
@@ -186,8 +191,9 @@ def test_gan_resumes_with_both_optimizers(tmp_path, monkeypatch):
 
     def fresh():
         keras.utils.set_random_seed(3)
-        model = G.GAN(G.toy_generator(4), G.toy_discriminator(4), noise_dim=1, k=2, seed=5)
-        model.compile(d_optimizer=G.dcgan_adam(1e-2), g_optimizer=G.dcgan_adam(1e-2))
+        model = models.GAN(models.toy_generator(4), models.toy_discriminator(4), noise_dim=1, k=2,
+                           seed=5)
+        model.compile(d_optimizer=models.dcgan_adam(1e-2), g_optimizer=models.dcgan_adam(1e-2))
         return model.build_all()
 
     def fit(model, epochs, name):
@@ -207,14 +213,14 @@ def test_gan_resumes_with_both_optimizers(tmp_path, monkeypatch):
 
 def test_a_checkpoint_of_another_model_fails_loudly(tmp_path):
     model = _toy_gan(1)
-    checkpoint = training.Checkpoint(model, tmp_path / "ckpt")
+    checkpoint = checkpoints.Checkpoint(model, tmp_path / "ckpt")
     checkpoint.save(1, {})
-    other = G.GAN(G.toy_generator(8), G.toy_discriminator(4), noise_dim=1)
-    other.compile(d_optimizer=G.paper_sgd(), g_optimizer=G.paper_sgd())
+    other = models.GAN(models.toy_generator(8), models.toy_discriminator(4), noise_dim=1)
+    other.compile(d_optimizer=models.paper_sgd(), g_optimizer=models.paper_sgd())
     other.build_all()
     state = checkpoint.load_state()
-    with pytest.raises(training.CheckpointError, match="Delete"):
-        training.Checkpoint(other, tmp_path / "ckpt").restore(state)
+    with pytest.raises(checkpoints.CheckpointError, match="Delete"):
+        checkpoints.Checkpoint(other, tmp_path / "ckpt").restore(state)
 
 
 REPLICA_NOISE = """
@@ -222,10 +228,10 @@ import numpy as np, tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from coursekit.adversarial import fit_adversarial
-from coursekit.models import gan
+from coursekit.models import gan as models
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 with strategy.scope():
-    model = gan.build_gan(width=2)
+    model = models.build_gan(width=2)
     images = np.random.default_rng(0).uniform(size=(64, 28, 28, 1)).astype("float32")
     fit_adversarial(model, images, epochs=1, steps_per_epoch=2, m=16, name=None)
 out = strategy.run(lambda: model.sample_latent(4, model.next_seed()))

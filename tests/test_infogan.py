@@ -5,8 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from coursekit import infogan, testing
-from coursekit.models import infogan as I
+from coursekit.models import infogan as models
+from coursekit.tools import testing
+from coursekit.topics import infogan as topic
 
 
 def _seed(value=3):
@@ -14,7 +15,7 @@ def _seed(value=3):
 
 
 def test_the_latent_specification_derives_sampling_q_and_losses():
-    spec = I.paper_latent()
+    spec = models.paper_latent()
     assert (spec.size, spec.q_size) == (74, 14)
     latent = np.asarray(spec.sample(500, _seed()))
     cat, c2, c3, noise = (np.asarray(p) for p in spec.split(latent))
@@ -31,12 +32,12 @@ def test_the_latent_specification_derives_sampling_q_and_losses():
     assert float(mi_cat) == pytest.approx(math.log(10), abs=1e-5)
     assert float(loss2) == pytest.approx(0.5 * math.log(2 * math.pi) - 1.0, abs=1e-5)
     assert float(mi2) == pytest.approx(math.log(2) - float(loss2), abs=1e-6)
-    fixed = I.paper_latent(learn_std=False, continuous_weight=1.0)
+    fixed = models.paper_latent(learn_std=False, continuous_weight=1.0)
     assert fixed.q_size == 12
 
 
 def test_the_bound_never_exceeds_the_entropy_for_any_q():
-    spec = I.paper_latent()
+    spec = models.paper_latent()
     latent = spec.sample(256, _seed())
     rng = np.random.default_rng(0)
     for _ in range(5):
@@ -47,7 +48,7 @@ def test_the_bound_never_exceeds_the_entropy_for_any_q():
 def test_matched_accuracy_finds_the_best_one_to_one_map():
     labels = np.array([3, 3, 7, 7, 1, 1, 1])
     assigned = np.array([0, 0, 1, 1, 2, 2, 0])  # category 0 = digit 3 (2 of 3), 1 = 7, 2 = 1
-    accuracy, mapping = infogan.matched_accuracy(assigned, labels)
+    accuracy, mapping = topic.matched_accuracy(assigned, labels)
     assert accuracy == pytest.approx(6 / 7) and tuple(mapping[:3]) == (3, 7, 1)
 
 
@@ -57,11 +58,11 @@ def test_slant_and_width_of_drawn_strokes():
     for i in range(20):
         images[1, 4 + i, 20 - i // 2] = 1  # leaning right: lower rows further left
         images[2, 4 + i, 8 + i // 2] = 1
-    slant = infogan.slant(images)
+    slant = topic.slant(images)
     assert abs(slant[0]) < 1e-6 and slant[1] > 20 and slant[2] < -20
     wide = np.zeros((1, 28, 28))
     wide[0, 10:18, 4:24] = 1
-    assert infogan.ink_width(wide)[0] > 3 * infogan.ink_width(images[:1])[0] + 1
+    assert topic.ink_width(wide)[0] > 3 * topic.ink_width(images[:1])[0] + 1
 
 
 def make_infogan(optimizer):
@@ -69,25 +70,30 @@ def make_infogan(optimizer):
 
     import tensorflow as tf
 
-    class Deterministic(I.InfoGAN):
+    class Deterministic(models.InfoGAN):
         def sample_latent(self, m, seed):
             index = testing.global_index(m)
             category = tf.one_hot(index % 10, 10)
             continuous = tf.sin(0.37 * tf.cast(index, "float32")[:, None] + [[0.0, 1.0]])
             return tf.concat([category, continuous, testing.global_rows(m, 62)], 1)
 
-    model = Deterministic(I.paper_latent(), width=4, dense=32)
+    model = Deterministic(models.paper_latent(), width=4, dense=32)
     model.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     model.build_all()
     images = np.random.default_rng(0).uniform(size=(32, 28, 28, 1)).astype(np.float32)
     return model, images
 
 
-def test_mixed_precision_step_moves_weights_as_far_as_float32():  # measured 0.91 … 1.03
+def test_mixed_precision_step_moves_weights_as_far_as_float32():
     # ReLUs at batch-normalised zero flip under float16 rounding, so directions differ by
-    # up to ~40% in this tiny net; the size of every variable's step must still agree
+    # up to ~40% in this tiny net; the size of every variable's step must still agree.
+    # On CPUs with AVX512-FP16/AMX, oneDNN's float16 kernels accumulate in reduced precision
+    # (GPUs accumulate float16 products in float32): the generator's first layers then moved
+    # 0.61-0.65x as far as in float32 on one start, 0.88-1.12 on five starts with oneDNN off
+    # (TF_ENABLE_ONEDNN_OPTS=0). The errors this check is for give 2^-8 (no loss scale) or
+    # 2^8 (no unscale; see the next test): [0.5, 2] keeps a margin of 128x to either.
     low, high = testing.mixed_precision_update_ratios(make_infogan)
-    assert 0.75 < low and high < 1.33
+    assert 0.5 < low and high < 2.0, (low, high)
 
 
 def test_two_replicas_give_the_one_replica_step():
@@ -98,7 +104,7 @@ def test_two_replicas_give_the_one_replica_step():
 def test_the_information_term_trains_the_shared_body():
     import tensorflow as tf
 
-    model = I.build_infogan(width=2, dense=8)
+    model = models.build_infogan(width=2, dense=8)
     latent = model.sample_latent(16, _seed())
     with tf.GradientTape() as tape:
         _, q = model.discriminate(model.generate_from(latent), training=True)

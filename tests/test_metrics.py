@@ -5,6 +5,7 @@ import pytest
 from scipy import linalg
 
 from coursekit import metrics
+from coursekit.recorders import Recorder
 
 
 def test_frechet_distance_of_identical_gaussians_is_zero():
@@ -78,8 +79,8 @@ def test_scorer_and_tracker_with_an_untrained_classifier(monkeypatch):
     assert scorer.fid(reference) == pytest.approx(0.0, abs=1e-4)
     result = scorer.score(np.zeros((50, 28, 28), np.uint8))
     assert result["fid"] > 0.0 and result["histogram"].sum() == pytest.approx(1.0)
-    tracker = metrics.QualityTracker(lambda n: reference[:n], scorer, n=100, every=2)
+    tracker = Recorder(lambda: scorer.score(reference[:100]), every=2)  # as 03 records it
     tracker.on_train_begin()
     tracker.on_epoch_end(0)  # not an evaluation epoch
     tracker.on_epoch_end(1)
-    assert tracker.epochs == [0, 2] and len(tracker.fids) == len(tracker.histograms) == 2
+    assert tracker.epochs == [0, 2] and len(tracker.fid) == len(tracker.histogram) == 2

@@ -1,4 +1,4 @@
-"""The slideshow convention of coursekit.slides, and decks that load nothing from outside."""
+"""The slideshow convention of coursekit.tools.slides, and decks that load nothing from outside."""
 
 import json
 import re
@@ -6,7 +6,7 @@ import re
 import nbformat
 import pytest
 
-from coursekit import slides
+from coursekit.tools import slides
 
 NOTEBOOKS = sorted(slides.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 

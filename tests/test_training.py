@@ -1,10 +1,11 @@
-"""Checkpoint-and-resume, progress logging and sample grids."""
+"""Checkpoint-and-resume (``coursekit.checkpoints``, ``coursekit.training``), progress logging,
+and the recorders kept with a checkpoint (``coursekit.recorders``)."""
 
 import keras
 import numpy as np
 import pytest
 
-from coursekit import training
+from coursekit import checkpoints, recorders, training
 from coursekit.gradients import apply_loss as training_apply_loss
 
 
@@ -61,7 +62,7 @@ def test_resume_continues_exactly_where_it_stopped(cache, capsys):
     h1 = training.fit_resumable(first, x, y=y, epochs=2, name="tiny", config={"lr": 1e-2},
                                 batch_size=16, shuffle=False)
     assert len(h1["loss"]) == 2
-    assert (training.checkpoint_dir("tiny") / "state.json").exists()
+    assert (checkpoints.checkpoint_dir("tiny") / "state.json").exists()
 
     resumed = _fresh_model()  # a new kernel: fresh weights, fresh optimizer
     h2 = training.fit_resumable(resumed, x, y=y, epochs=4, name="tiny", config={"lr": 1e-2},
@@ -108,7 +109,7 @@ def test_progress_logger_measures_throughput(cache, capsys):
 
 def test_sample_grid_records_frames_and_animation(cache, tmp_path):
     x, y = _data()
-    grid = training.SampleGrid(lambda: np.random.rand(6, 28, 28, 1), every=1, ncols=3)
+    grid = recorders.SampleGrid(lambda: np.random.rand(6, 28, 28, 1), every=1, ncols=3)
     training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name=None, batch_size=16,
                            callbacks=[grid])
     assert grid.epochs == [0, 1, 2]
@@ -119,12 +120,12 @@ def test_sample_grid_records_frames_and_animation(cache, tmp_path):
 
 def test_periodic_callbacks_follow_their_schedule(cache):
     x, y = _data()
-    grid = training.SampleGrid(lambda: np.zeros((2, 4, 4, 1)), every=2)
+    grid = recorders.SampleGrid(lambda: np.zeros((2, 4, 4, 1)), every=2)
     training.fit_resumable(_fresh_model(), x, y=y, epochs=5, name=None, batch_size=32,
                            callbacks=[grid])
     assert grid.epochs == [0, 2, 4] and len(grid.frames) == 3
     with pytest.raises(ValueError, match="positive number of epochs"):
-        training.SampleGrid(lambda: None, every=0)
+        recorders.SampleGrid(lambda: None, every=0)
 
 
 MODULE = """
@@ -169,7 +170,7 @@ def test_editing_a_loss_the_train_step_calls_changes_the_fingerprint(tmp_path, m
     same_a = _module(tmp_path, monkeypatch, "variant_a", "")
     same_b = _module(tmp_path, monkeypatch, "variant_b", "")
     edited = _module(tmp_path, monkeypatch, "variant_c", " * 2.0")
-    fingerprint = training.fingerprint
+    fingerprint = checkpoints.fingerprint
     assert fingerprint(same_a, {"lr": 1}) != fingerprint(same_a, {"lr": 2})
     assert fingerprint(same_a) == fingerprint(same_a)
     # the same source in another module (a notebook and its export): the same fingerprint;
@@ -185,7 +186,7 @@ def test_a_changed_network_changes_the_fingerprint(cache):
     wider = _fresh_model()
     wider.hidden = keras.layers.Dense(16, activation="tanh")
     wider(np.zeros((1, 3), np.float32))
-    assert training.fingerprint(model) != training.fingerprint(wider)
+    assert checkpoints.fingerprint(model) != checkpoints.fingerprint(wider)
 
 
 def test_edited_code_is_not_reused(cache, capsys):
@@ -201,12 +202,16 @@ def test_edited_code_is_not_reused(cache, capsys):
     assert len(history["loss"]) == 1
 
 
+def _random_grid():
+    return np.random.rand(2, 4, 4, 1)
+
+
 def test_figure_recorders_are_restored_with_the_checkpoint(cache, capsys):
     x, y = _data()
-    grid = training.SampleGrid(lambda: np.random.rand(2, 4, 4, 1), every=1, ncols=2)
+    grid = recorders.SampleGrid(_random_grid, every=1, ncols=2)
     training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name="tiny", batch_size=16,
                            callbacks=[grid])
-    again = training.SampleGrid(lambda: np.zeros((2, 4, 4, 1)), every=1, ncols=2)
+    again = recorders.SampleGrid(_random_grid, every=1, ncols=2)
     training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name="tiny", batch_size=16,
                            callbacks=[again])
     assert "reusing checkpoint" in capsys.readouterr().out
@@ -214,13 +219,106 @@ def test_figure_recorders_are_restored_with_the_checkpoint(cache, capsys):
     np.testing.assert_array_equal(again.frames[-1], grid.frames[-1])
 
 
+def _reading(values):
+    """A measurement returning the next of ``values`` (a re-run passes an empty iterator: it
+    must not be called when the checkpoint is reused). The same source for both runs."""
+    def read():
+        return {"agreement": next(values), "chance": 0.05}
+    return read
+
+
+def test_a_recorder_records_every_epoch_and_returns_with_the_checkpoint(cache):
+    x = np.ones((8, 3), np.float32)
+    recorder = recorders.Recorder(_reading(iter([0.0, 0.1, 0.2, 0.3])))
+    training.fit_resumable(_fresh_model(), x, y=x[:, :1], epochs=3, name="reading",
+                           batch_size=8, callbacks=[recorder])
+    assert recorder.epochs == [0, 1, 2, 3]
+    assert recorder.agreement == pytest.approx([0.0, 0.1, 0.2, 0.3])
+    assert recorder.chance == [0.05] * 4
+    rerun = recorders.Recorder(_reading(iter([])))
+    training.fit_resumable(_fresh_model(), x, y=x[:, :1], epochs=3, name="reading",
+                           batch_size=8, callbacks=[rerun])
+    assert rerun.epochs == recorder.epochs and rerun.agreement == recorder.agreement
+    with pytest.raises(AttributeError, match="recorded no 'fids'"):
+        _ = rerun.fids
+
+
+def test_an_edited_measurement_is_not_reused(cache, capsys):
+    x = np.ones((8, 3), np.float32)
+    training.fit_resumable(_fresh_model(), x, y=x[:, :1], epochs=1, name="measured",
+                           batch_size=8, callbacks=[recorders.Recorder(lambda: {"a": 1.0})])
+    edited = recorders.Recorder(lambda: {"a": 2.0})
+    training.fit_resumable(_fresh_model(), x, y=x[:, :1], epochs=1, name="measured",
+                           batch_size=8, callbacks=[edited])
+    assert "other settings or other code" in capsys.readouterr().out
+    assert edited.a == [2.0, 2.0]
+
+
+def test_a_recorder_needs_a_dict_and_a_positive_period():
+    with pytest.raises(TypeError, match="dict of named values"):
+        recorders.Recorder(lambda: 1.0).record(0)
+    with pytest.raises(ValueError, match="positive number of epochs"):
+        recorders.Recorder(lambda: {}, every=0)
+
+
+def test_all_layers_finds_nested_layers_through_keras_private_api():
+    """``checkpoints.all_layers`` uses Keras's private ``_flatten_layers`` (no public API lists
+    nested layers): this fails loudly if a Keras release changes it."""
+
+    class Inner(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+    class Outer(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.body = keras.Sequential([keras.layers.Dense(4), Inner()])
+
+        def call(self, x):
+            return self.body(x)
+
+    model = Outer()
+    model(np.zeros((1, 3), np.float32))
+    found = [type(layer).__name__ for layer in checkpoints.all_layers(model)]
+    assert sorted(n for n in found if n != "InputLayer") == [
+        "Dense", "Dense", "Inner", "Sequential"], found
+
+
+def test_a_changed_layer_class_changes_the_fingerprint(tmp_path, monkeypatch):
+    """A user layer's source counts even when no method of the model names it (a network
+    builder put it there): edit its call and the checkpoint is not reused."""
+    model = _fresh_model()
+    model(np.zeros((1, 3), np.float32))
+
+    class Scale(keras.layers.Layer):
+        def call(self, x):
+            return 2.0 * x
+
+    class Halve(keras.layers.Layer):
+        def call(self, x):
+            return 0.5 * x
+
+    Halve.__qualname__ = Scale.__qualname__  # same name, other source
+    prints = []
+    for layer in (Scale(), Halve()):
+        with_layer = _fresh_model()
+        with_layer.extra = layer
+        with_layer(np.zeros((1, 3), np.float32))
+        prints.append(checkpoints.fingerprint(with_layer))
+    assert prints[0] != prints[1] and checkpoints.fingerprint(model) not in prints
+
+
 def test_a_damaged_checkpoint_fails_loudly(cache):
     x, y = _data()
     training.fit_resumable(_fresh_model(), x, y=y, epochs=1, name="tiny", batch_size=16)
-    folder = training.checkpoint_dir("tiny")
+    folder = checkpoints.checkpoint_dir("tiny")
     for index in folder.glob("epoch-*/ckpt.index"):
         index.write_bytes(b"not a checkpoint")
-    with pytest.raises(training.CheckpointError, match="Delete"):
+    with pytest.raises(checkpoints.CheckpointError, match="Delete"):
         training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name="tiny", batch_size=16)
 
 

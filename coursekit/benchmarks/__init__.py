@@ -1,1 +1,1 @@
-"""Benchmarks found by ``python -m coursekit.bench``: one module per name."""
+"""Benchmarks found by ``python -m coursekit.tools.bench``: one module per name."""

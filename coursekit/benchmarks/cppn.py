@@ -1,8 +1,8 @@
 """Benchmark of notebook 06_cppn: rendering speed, share of the machine's peak, breeder speed.
 
-    python -m coursekit.bench cppn --profile cpu --seed 1234
+    python -m coursekit.tools.bench cppn --profile cpu --seed 1234
 
-Runs the notebook's exported code (``coursekit.models.cppn``) on ``coursekit.cppn``'s
+Runs the notebook's exported code (``coursekit.models.cppn``) on ``coursekit.topics.cppn``'s
 renderer:
 
 - **rendering**: a fixed architecture (inputs x, y, d and z ∈ R^8; 4 hidden layers of 32
@@ -35,8 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import cppn
-from ..device import current_seed, rng
+from ..device import rng
+from ..tools.bench import sample_report, stopwatch, training_report
+from ..topics import cppn as topic
+from ..topics.cppn_breeder import Breeder
 
 HIDDEN = (32, 32, 32, 32)
 Z_DIM = 8
@@ -65,31 +67,31 @@ def flops_per_pixel(hidden=HIDDEN, channels=CHANNELS) -> int:
 
 
 def benchmark(profile: str, out_dir: Path) -> dict:
-    from ..models import cppn as model
+    from ..models import cppn as models
 
-    sizes = cppn.BUDGET.get(profile)
+    sizes = topic.BUDGET.get(profile)
     repeats = 5 if profile == "smoke" else 9
-    net = model.random_cppn(rng("06_cppn/bench/net"), hidden=HIDDEN, z_dim=Z_DIM,
+    net = models.random_cppn(rng("06_cppn/bench/net"), hidden=HIDDEN, z_dim=Z_DIM,
                             channels=CHANNELS)
     z = rng("06_cppn/bench/z").normal(size=Z_DIM)
 
     def fn(x, y, d):
         return net(x, y, d, z)
 
-    cppn.render(fn, SIDE, SIDE)  # warm-up
+    topic.render(fn, SIDE, SIDE)  # warm-up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        image = cppn.render(fn, SIDE, SIDE)
+        image = topic.render(fn, SIDE, SIDE)
         times.append(time.perf_counter() - start)
     render_s = float(np.median(times))
     pixels = SIDE * SIDE
     achieved = flops_per_pixel() * pixels / render_s / 1e9
     peak = matmul_peak_gflops()
 
-    tracker = model.InnovationTracker()
-    first = [model.random_genome(tracker, rng(f"06_cppn/bench/start/{i}")) for i in range(15)]
-    breeder = cppn.Breeder(first, lambda p, n, s, r: model.breed(p, n, s, r, tracker),
+    tracker = models.InnovationTracker()
+    first = [models.random_genome(tracker, rng(f"06_cppn/bench/start/{i}")) for i in range(15)]
+    breeder = Breeder(first, lambda p, n, s, r: models.breed(p, n, s, r, tracker),
                            size=128, rng=rng("06_cppn/bench/breeder"))
     choices = rng("06_cppn/bench/choices")
     generations = 10 if profile == "smoke" else 30
@@ -102,25 +104,25 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         render_only_s.append(breeder.last_render_s)
     nodes = np.mean([len(genome.nodes) for genome in breeder.genomes])
 
-    ga_tracker = model.InnovationTracker(cppn.GREY_OUTPUTS)
+    ga_tracker = models.InnovationTracker(topic.GREY_OUTPUTS)
     start_rng = rng("06_cppn/bench/ga")
-    population = [model.random_genome(ga_tracker, start_rng) for _ in range(sizes.ga_population)]
-    novelty = model.NoveltyScore(k=sizes.novelty_k)
+    population = [models.random_genome(ga_tracker, start_rng) for _ in range(sizes.ga_population)]
+    novelty = models.NoveltyScore(k=sizes.novelty_k)
     ga_generations = min(sizes.ga_generations, 30)
     start = time.perf_counter()
-    model.evolve(population, novelty, ga_generations, sizes.ga_size, start_rng, ga_tracker)
+    models.evolve(population, novelty, ga_generations, sizes.ga_size, start_rng, ga_tracker)
     ga_s = time.perf_counter() - start
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cppn.save_gif(image[None, ::4, ::4], out_dir / "cppn-1024-preview.gif")
-    gan = _cppn_gan(model, sizes, profile, out_dir)
+    topic.save_gif(image[None, ::4, ::4], out_dir / "cppn-1024-preview.gif")
+    gan = _cppn_gan(models, sizes, profile, out_dir)
     return {
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),  # others' work on the cores
         "architecture": f"x,y,d + z[{Z_DIM}] -> {'x'.join(map(str, HIDDEN))} tanh -> "
                         f"{CHANNELS} sigmoid",
-        "render_1024_s": round(render_s, 3),
-        "render_1024_s_all": [round(t, 3) for t in times],
+        "render_1024_seconds": round(render_s, 3),
+        "render_1024_seconds_all": [round(t, 3) for t in times],
         "render_megapixels_per_s": round(pixels / render_s / 1e6, 2),
         "matmul_flops_per_pixel": flops_per_pixel(),
         "render_matmul_gflops": round(achieved, 2),
@@ -133,47 +135,36 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         "breeder_mean_nodes_last_generation": round(float(nodes), 1),
         "ga_genomes_per_s": round(sizes.ga_population * (ga_generations + 1) / ga_s, 1),
         "ga_image_size": sizes.ga_size,
-        **gan,
+        "gan": gan,
     }
 
 
-def _cppn_gan(model, sizes, profile: str, out_dir: Path) -> dict:
+def _cppn_gan(models, sizes, profile: str, out_dir: Path) -> dict:
     from ..adversarial import fit_adversarial
     from ..data import load_mnist
-    from ..metrics import SampleScorer, to_uint8
+    from ..metrics import SampleScorer
 
     x_train = load_mnist("train").images
-    gan = model.build_cppn_gan(hidden=sizes.gan_hidden, width=sizes.gan_width, g_rate=1e-3)
+    gan = models.build_cppn_gan(hidden=sizes.gan_hidden, width=sizes.gan_width, g_rate=1e-3)
     scorer = SampleScorer()
     n = sizes.gan_eval if profile == "smoke" else 10_000
     untrained = scorer.fid(gan.generate(n, stream="06_cppn/bench/gan"))
-    start = time.perf_counter()
-    history = fit_adversarial(gan, x_train, epochs=sizes.gan_epochs,
-                              steps_per_epoch=sizes.gan_steps, m=sizes.gan_batch, name=None)
-    train_s = time.perf_counter() - start
-    samples = to_uint8(gan.generate(n, stream="06_cppn/bench/gan"))
-    path = out_dir / f"cppn-gan-samples-{profile}-seed{current_seed()}.npy"
-    np.save(path, samples)
-    score = scorer.score(samples)
+    with stopwatch() as training:
+        history = fit_adversarial(gan, x_train, epochs=sizes.gan_epochs,
+                                  steps_per_epoch=sizes.gan_steps, m=sizes.gan_batch, name=None)
+    samples = gan.generate(n, stream="06_cppn/bench/gan")
     latent = gan.fixed_latent(4, "06_cppn/bench/large")
     gan.render(latent[:1], 512)
-    start = time.perf_counter()
-    gan.render(latent, 512)
-    large_s = (time.perf_counter() - start) / len(latent)
+    with stopwatch() as rendering:
+        gan.render(latent, 512)
     return {
-        "gan_generator": f"x,y,d (×4) + z[{gan.latent_dim}] -> {sizes.gan_hidden} tanh -> "
-                         f"sigmoid; D: 03's DCGAN discriminator, width {sizes.gan_width}",
-        "gan_steps": sizes.gan_epochs * sizes.gan_steps,
-        "gan_train_s": round(train_s, 1),
-        "gan_examples_per_s": round(sizes.gan_epochs * sizes.gan_steps * sizes.gan_batch
-                                    / train_s, 1),
-        "gan_final_d_real": round(float(history["d_real"][-1]), 3),
-        "gan_final_d_fake": round(float(history["d_fake"][-1]), 3),
-        "gan_samples": n,
-        "gan_fid_untrained": round(untrained, 2),
-        "gan_fid": round(score["fid"], 2),
-        "gan_class_histogram": [round(float(h), 4) for h in score["histogram"]],
-        "gan_min_class": round(score["min_class"], 4),
-        "gan_samples_file": str(path),
-        "gan_render_512_s_per_image": round(large_s, 3),
+        "generator": f"x,y,d (×4) + z[{gan.latent_dim}] -> {sizes.gan_hidden} tanh -> "
+                     f"sigmoid; D: 03's DCGAN discriminator, width {sizes.gan_width}",
+        "steps": sizes.gan_epochs * sizes.gan_steps,
+        **training_report(history, training["seconds"]),
+        "final_d_real": round(float(history["d_real"][-1]), 3),
+        "final_d_fake": round(float(history["d_fake"][-1]), 3),
+        "fid_untrained": round(untrained, 2),
+        **sample_report(samples, out_dir, "cppn-gan", profile, scorer, floor=False),
+        "render_512_seconds_per_image": round(rendering["seconds"] / len(latent), 3),
     }

@@ -1,4 +1,4 @@
-"""``python -m coursekit.bench gan``: notebook 03's DCGAN trained from scratch, scored, timed.
+"""``python -m coursekit.tools.bench gan``: notebook 03's DCGAN trained from scratch, scored, timed.
 
 Trains the exported notebook code (``coursekit.models.gan``), scores ``fid_samples``
 samples against the test set (Fréchet distance on the course classifier's features, class
@@ -17,8 +17,8 @@ import numpy as np
 
 from ..adversarial import adversarial_pipeline, fit_adversarial
 from ..data import load_mnist
-from ..device import current_seed
-from ..gan import BUDGET
+from ..tools.bench import sample_report, stopwatch, training_report
+from ..topics.gan import BUDGET
 
 THROUGHPUT_ROUNDS = 8
 
@@ -30,23 +30,24 @@ def bare_loop(images, *, width: int, m: int):
     is taken here, untimed."""
     import tensorflow as tf
 
-    from ..models import gan
+    from ..models import gan as models
 
-    generator, discriminator = gan.dcgan_generator(width=width), gan.dcgan_discriminator(width)
-    d_opt, g_opt = gan.dcgan_adam(), gan.dcgan_adam()
+    generator = models.dcgan_generator(width=width)
+    discriminator = models.dcgan_discriminator(width)
+    d_opt, g_opt = models.dcgan_adam(), models.dcgan_adam()
 
     @tf.function
     def train_step(real):
-        fake = generator(tf.random.normal([m, gan.NOISE_DIM]), training=True)
+        fake = generator(tf.random.normal([m, models.NOISE_DIM]), training=True)
         with tf.GradientTape() as tape:
-            d_loss = gan.discriminator_loss(discriminator(real, training=True),
+            d_loss = models.discriminator_loss(discriminator(real, training=True),
                                             discriminator(fake, training=True))
         grads = tape.gradient(d_loss, discriminator.trainable_variables)
         d_opt.apply(grads, discriminator.trainable_variables)
         with tf.GradientTape() as tape:
-            fake_logits = discriminator(generator(tf.random.normal([m, gan.NOISE_DIM]),
+            fake_logits = discriminator(generator(tf.random.normal([m, models.NOISE_DIM]),
                                                   training=True), training=True)
-            g_loss = gan.generator_loss(fake_logits)
+            g_loss = models.generator_loss(fake_logits)
         grads = tape.gradient(g_loss, generator.trainable_variables)
         g_opt.apply(grads, generator.trainable_variables)
         return d_loss, g_loss
@@ -90,11 +91,11 @@ def trainer_overhead(images, *, width: int, m: int, steps: int, rounds: int) -> 
     base's loop) against the bare loop on the same networks, in ``rounds`` alternations of
     ``steps`` steps each inside one process (fit's epochs interleaved with bare chunks):
     the ratio of the summed times, and its spread over the rounds."""
-    from ..models import gan
+    from ..models import gan as models
 
     run_bare = bare_loop(images, width=width, m=m)
     timer = _BareLoopBetweenEpochs(run_bare, steps)
-    model = gan.build_gan(width=width)
+    model = models.build_gan(width=width)
     fit_adversarial(model, images, epochs=rounds + 1, steps_per_epoch=steps, m=m, name=None,
                     callbacks=[timer])
     fit_s, bare_s = np.array(timer.fit_seconds), np.array(timer.bare_seconds)
@@ -112,46 +113,32 @@ def trainer_overhead(images, *, width: int, m: int, steps: int, rounds: int) -> 
 def benchmark(profile: str, out_dir: Path) -> dict:
     """Train the notebook's DCGAN from scratch, score its samples, time the loop."""
     from .. import zoo
-    from ..metrics import SampleScorer, fid_floor, to_uint8
-    from ..models import gan
+    from ..metrics import SampleScorer
+    from ..models import gan as models
 
     b = BUDGET.get(profile)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     train = load_mnist("train").images
-    model = gan.build_gan(k=b.k, width=b.dcgan_width)
-    start = time.perf_counter()
-    history = fit_adversarial(model, train, epochs=b.dcgan_epochs,
-                              steps_per_epoch=b.steps_per_epoch, m=b.batch, name=None)
-    train_seconds = time.perf_counter() - start
-    samples = to_uint8(model.generate(b.fid_samples, stream="final samples"))
-    samples_path = out_dir / f"gan-samples-{profile}-seed{current_seed()}.npy"
-    np.save(samples_path, samples)
-
+    model = models.build_gan(k=b.k, width=b.dcgan_width)
+    with stopwatch() as training:
+        history = fit_adversarial(model, train, epochs=b.dcgan_epochs,
+                                  steps_per_epoch=b.steps_per_epoch, m=b.batch, name=None)
     scorer = SampleScorer()
-    result = scorer.score(samples)
     report = {
-        "fid": round(result["fid"], 3),
-        "fid_real_data_same_n": round(fid_floor(scorer, n=b.fid_samples), 3),
-        "class_histogram": [round(float(v), 4) for v in result["histogram"]],
-        "min_class_fraction": round(result["min_class"], 4),
-        "train_seconds": round(train_seconds, 1),
-        "train_images_per_s": round(history.get("_throughput", 0.0), 1),
-        "d_real_final": round(history["d_real"][-1], 4),
-        "d_fake_final": round(history["d_fake"][-1], 4),
-        "samples_file": str(samples_path),
-        "n_samples": int(len(samples)),
+        **sample_report(model.generate(b.fid_samples, stream="final samples"), out_dir,
+                        "gan", profile, scorer),
+        **training_report(history, training["seconds"]),
+        "final_d_real": round(history["d_real"][-1], 4),
+        "final_d_fake": round(history["d_fake"][-1], 4),
         "dcgan_width": b.dcgan_width,
         "steps": b.dcgan_epochs * b.steps_per_epoch,
         "batch": b.batch,
         "k": b.k,
     }
-    start = time.perf_counter()
-    vae_samples = zoo.vae_samples(b.fid_samples, profile=profile)
-    vae_score = scorer.score(vae_samples)
-    report["vae_fid"] = round(vae_score["fid"], 3)
-    report["vae_class_histogram"] = [round(float(v), 4) for v in vae_score["histogram"]]
-    report["vae_seconds_incl_training_if_not_cached"] = round(time.perf_counter() - start, 1)
+    with stopwatch() as vae_time:
+        vae_samples = zoo.vae_samples(b.fid_samples, profile=profile)
+    report["vae"] = {**sample_report(vae_samples, out_dir, "gan-vae", profile, scorer,
+                                     floor=False),
+                     "seconds_incl_training_if_not_cached": round(vae_time["seconds"], 1)}
 
     # Throughput against a bare tf.function loop, interleaved in one process (see
     # trainer_overhead) because other processes may share the machine.

@@ -1,4 +1,4 @@
-"""Benchmark of notebook 02_vae: ``python -m coursekit.bench vae``.
+"""Benchmark of notebook 02_vae: ``python -m coursekit.tools.bench vae``.
 
 Trains the notebook's exported section-5 VAE (``coursekit.models.vae``) from scratch (no
 checkpoint) and reports the test NLL (IWAE), the ELBO and its terms, and the speed.
@@ -6,26 +6,26 @@ checkpoint) and reports the test NLL (IWAE), the ELBO and its terms, and the spe
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
+
+from ..tools.bench import stopwatch, training_report
 
 
 def benchmark(profile: str, out_dir: Path) -> dict:
     from coursekit.data import load_mnist
     from coursekit.models import vae as models
-    from coursekit.vae import BUDGET, binarize
+    from coursekit.topics.vae import BUDGET, binarize
 
     sizes = BUDGET.get(profile)
     train = load_mnist("train").images[: sizes.train_size]
     test = binarize(load_mnist("test").images[: sizes.test_size])
-    start = time.perf_counter()
-    model, history = models.train_vae(train, latent_dim=sizes.latent_dim, epochs=sizes.epochs,
-                                      batch=sizes.batch, learning_rate=sizes.learning_rate)
-    train_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    bound = models.elbo(model, test)
-    nll = models.iwae_nll(model, test[: sizes.iwae_images], sizes.iwae_k)
-    eval_seconds = time.perf_counter() - start
+    with stopwatch() as training:
+        model, history = models.train_vae(train, latent_dim=sizes.latent_dim,
+                                          epochs=sizes.epochs, batch=sizes.batch,
+                                          learning_rate=sizes.learning_rate)
+    with stopwatch() as evaluation:
+        bound = models.elbo(model, test)
+        nll = models.iwae_nll(model, test[: sizes.iwae_images], sizes.iwae_k)
     return {
         "test_nll_iwae_nats": round(float(nll.mean()), 2),
         "iwae_k": sizes.iwae_k,
@@ -37,8 +37,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         "anchor_burda_2015_vae_nll": 86.76,
         "epochs": sizes.epochs,
         "train_images": int(len(train)),
-        "train_time_s": round(train_seconds, 1),
-        "eval_time_s": round(eval_seconds, 1),
-        "train_images_per_s": round(float(history.get("_throughput") or 0.0), 1),
+        **training_report(history, training["seconds"]),
+        "eval_seconds": round(evaluation["seconds"], 1),
         "final_train_loss": round(history["loss"][-1], 2),
     }

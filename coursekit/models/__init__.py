@@ -1,1 +1,1 @@
-"""Model code exported from the notebooks (see coursekit.export)."""
+"""Model code exported from the notebooks (see coursekit.tools.export)."""

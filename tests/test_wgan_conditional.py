@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 from keras import ops
 
-from coursekit import adversarial, testing, wgan
-from coursekit.models import wgan_conditional as W
+from coursekit import adversarial
+from coursekit.models import wgan_conditional as models
+from coursekit.tools import testing
+from coursekit.topics import wgan_conditional as topic
 
 
 def test_gradient_penalty_on_critics_whose_gradient_is_known():
@@ -26,9 +28,9 @@ def test_gradient_penalty_on_critics_whose_gradient_is_known():
     def linear(x):
         return tf.reduce_sum(x * w, axis=(1, 2, 3))
 
-    assert float(W.gradient_penalty(linear, real, fake, eps)) == pytest.approx(
+    assert float(models.gradient_penalty(linear, real, fake, eps)) == pytest.approx(
         10 * 1.5 ** 2, rel=1e-5)
-    assert float(W.gradient_penalty(linear, real, fake, eps, weight=1.0)) == pytest.approx(
+    assert float(models.gradient_penalty(linear, real, fake, eps, weight=1.0)) == pytest.approx(
         1.5 ** 2, rel=1e-5)
 
     # D(x) = ½‖x‖²: ∇D(x̂) = x̂ = (ε a + (1 − ε) b) u for x = a u, x̃ = b u, ‖u‖ = 1
@@ -41,10 +43,10 @@ def test_gradient_penalty_on_critics_whose_gradient_is_known():
     def quadratic(v):
         return 0.5 * tf.reduce_sum(v * v, axis=(1, 2, 3))
 
-    assert float(W.gradient_penalty(quadratic, x, x_tilde, eps)) == pytest.approx(
+    assert float(models.gradient_penalty(quadratic, x, x_tilde, eps)) == pytest.approx(
         expected, rel=1e-4)
     # the same ε for every example would give another value: each example has its own
-    swapped = float(W.gradient_penalty(quadratic, x, x_tilde, eps[::-1].copy()))
+    swapped = float(models.gradient_penalty(quadratic, x, x_tilde, eps[::-1].copy()))
     assert swapped != pytest.approx(expected, rel=1e-3)
 
 
@@ -54,17 +56,18 @@ def test_a_one_lipschitz_critic_with_unit_gradient_has_no_penalty():
     images = np.random.default_rng(1).uniform(size=(4, 28, 28, 1)).astype(np.float32)
     direction = np.zeros((28, 28, 1), np.float32)
     direction[3, 4, 0] = 1.0
-    penalty = W.gradient_penalty(lambda x: tf.reduce_sum(x * direction, axis=(1, 2, 3)),
+    penalty = models.gradient_penalty(lambda x: tf.reduce_sum(x * direction, axis=(1, 2, 3)),
                                  images, images[::-1].copy(), np.full(4, 0.3, np.float32))
     assert float(penalty) == pytest.approx(0.0, abs=1e-5)
 
 
 def _tiny(conditional=False, k=5, **compile_kwargs):
-    n_classes = W.N_CLASSES if conditional else None
-    cls = W.ConditionalWGANGP if conditional else W.WGANGP
-    model = cls(W.wgan_generator(width=2, n_classes=n_classes), W.wgan_critic(2, n_classes),
-                k=k)
-    model.compile(d_optimizer=W.paper_adam(), g_optimizer=W.paper_adam(), **compile_kwargs)
+    n_classes = models.N_CLASSES if conditional else None
+    cls = models.ConditionalWGANGP if conditional else models.WGANGP
+    model = cls(models.wgan_generator(width=2, n_classes=n_classes),
+                models.wgan_critic(2, n_classes), k=k)
+    model.compile(d_optimizer=models.paper_adam(), g_optimizer=models.paper_adam(),
+                  **compile_kwargs)
     return model.build_all()
 
 
@@ -81,7 +84,7 @@ def test_epsilon_is_uniform_on_0_1_and_drawn_per_example():
 
 
 def test_the_paper_settings_are_the_defaults():
-    model = W.build_wgan_gp(width=2)
+    model = models.build_wgan_gp(width=2)
     assert model.k == 5 and model.gp_weight == 10.0
     config = model.d_optimizer.get_config()
     assert config["learning_rate"] == pytest.approx(1e-4)
@@ -91,7 +94,7 @@ def test_the_paper_settings_are_the_defaults():
     assert model.discriminator.layers[-1].get_config().get("activation", "linear") == "linear"
 
 
-class _Recording(W.WGANGP):
+class _Recording(models.WGANGP):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.seen = []
@@ -114,7 +117,8 @@ def test_each_critic_update_sees_its_own_real_slice_fresh_noise_and_epsilon():
     critic = keras.Sequential([keras.Input((1,)), keras.layers.Dense(4, activation="tanh"),
                                keras.layers.Dense(1)])
     model = _Recording(generator, critic, latent_dim=1, k=5)
-    model.compile(d_optimizer=W.paper_adam(), g_optimizer=W.paper_adam(), run_eagerly=True)
+    model.compile(d_optimizer=models.paper_adam(), g_optimizer=models.paper_adam(),
+                  run_eagerly=True)
     model.build_all()
     data = np.arange(1000, dtype=np.float32)[:, None]  # every example distinct
     adversarial.fit_adversarial(model, data, epochs=1, steps_per_epoch=3, m=8, name=None)
@@ -160,20 +164,20 @@ def test_conditional_labels_reach_both_networks():
 
 def test_the_1d_distances_of_the_disjoint_supports_demonstration():
     p = np.array([0.5, 0.5, 0, 0])
-    assert wgan.jensen_shannon(p, np.array([0, 0, 0.5, 0.5])) == pytest.approx(math.log(2))
-    assert wgan.jensen_shannon(p, p) == pytest.approx(0.0, abs=1e-12)
+    assert topic.jensen_shannon(p, np.array([0, 0, 0.5, 0.5])) == pytest.approx(math.log(2))
+    assert topic.jensen_shannon(p, p) == pytest.approx(0.0, abs=1e-12)
     q = np.linspace(0, 1, 101)
-    assert wgan.wasserstein_1d(q, q + 2.5) == pytest.approx(2.5)
-    assert wgan.wasserstein_1d(q[::-1], q + 2.5) == pytest.approx(2.5)  # order irrelevant
+    assert topic.wasserstein_1d(q, q + 2.5) == pytest.approx(2.5)
+    assert topic.wasserstein_1d(q[::-1], q + 2.5) == pytest.approx(2.5)  # order irrelevant
     with pytest.raises(ValueError, match="equal size"):
-        wgan.wasserstein_1d(q, q[:10])
-    assert wgan.spearman([1, 2, 3, 4], [10, 20, 15, 40]) == pytest.approx(0.8)
+        topic.wasserstein_1d(q, q[:10])
+    assert topic.spearman([1, 2, 3, 4], [10, 20, 15, 40]) == pytest.approx(0.8)
 
 
 def _deterministic(conditional):
     import tensorflow as tf
 
-    base = W.ConditionalWGANGP if conditional else W.WGANGP
+    base = models.ConditionalWGANGP if conditional else models.WGANGP
 
     class Deterministic(base):
         def sample_latent(self, m, seed):
@@ -189,10 +193,10 @@ def _deterministic(conditional):
 
 
 def _factory(optimizer, conditional):
-    n_classes = W.N_CLASSES if conditional else None
+    n_classes = models.N_CLASSES if conditional else None
     cls = _deterministic(conditional)
-    model = cls(W.wgan_generator(width=2, n_classes=n_classes), W.wgan_critic(2, n_classes),
-                k=1)
+    model = cls(models.wgan_generator(width=2, n_classes=n_classes),
+                models.wgan_critic(2, n_classes), k=1)
     model.compile(d_optimizer=optimizer(), g_optimizer=optimizer())
     model.build_all()
     images = np.random.default_rng(0).uniform(size=(8, 28, 28, 1)).astype(np.float32)
@@ -219,36 +223,6 @@ def test_mixed_precision_step_moves_weights_as_far_as_float32(make):
 
 @pytest.mark.parametrize("target", ["make_wgan_gp", "make_conditional"])
 def test_two_replicas_give_the_one_replica_step(target):
-    result = testing.two_replica_step(f"tests.test_wgan:{target}")
+    result = testing.two_replica_step(f"tests.test_wgan_conditional:{target}")
     assert result["replicas"] == 2 and result["start"] == 0.0
     assert result["update"] < 1e-4
-
-
-def test_reading_tracker_records_every_epoch_and_returns_with_the_checkpoint(cache):
-    import keras
-
-    from coursekit import training
-
-    def fresh():
-        keras.utils.set_random_seed(3)
-        model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-        model.compile(keras.optimizers.SGD(1e-2), loss="mse")
-        return model
-
-    x = np.ones((8, 2), np.float32)
-    calls = iter(range(100))
-
-    def read():
-        i = next(calls)
-        return 0.1 * i, 0.05
-
-    tracker = wgan.ReadingTracker(read)
-    training.fit_resumable(fresh(), x, y=x[:, :1], epochs=3, name="reading", batch_size=8,
-                           callbacks=[tracker])
-    assert tracker.epochs == [0, 1, 2, 3]
-    assert tracker.agreement == pytest.approx([0.0, 0.1, 0.2, 0.3])
-    assert tracker.chance == [0.05] * 4
-    rerun = wgan.ReadingTracker(lambda: pytest.fail("a reused checkpoint must not re-record"))
-    training.fit_resumable(fresh(), x, y=x[:, :1], epochs=3, name="reading", batch_size=8,
-                           callbacks=[rerun])
-    assert rerun.epochs == tracker.epochs and rerun.agreement == tracker.agreement

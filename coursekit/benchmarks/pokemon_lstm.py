@@ -1,4 +1,4 @@
-"""Benchmark of 05_pokemon_lstm: ``python -m coursekit.bench pokemon --profile cpu``.
+"""Benchmark of 05_pokemon_lstm: ``python -m coursekit.tools.bench pokemon_lstm --profile cpu``.
 
 Trains the notebook's exported model code (``coursekit.models.pokemon_lstm``: the lecture's
 LSTM and the variant that also sees the pixel above) from scratch under a profile, and
@@ -17,9 +17,17 @@ from pathlib import Path
 import numpy as np
 
 from ..data import load_pokemon
-from ..device import current_seed, seed_for
+from ..device import seed_for
 from ..models.pokemon_lstm import build_model, complete, sample, train
-from ..pokemon import BUDGET, as_sequences, evaluate, fit_baselines, log_probs, split_sprites
+from ..tools.bench import save_array
+from ..topics.pokemon_lstm import (
+    BUDGET,
+    as_sequences,
+    evaluate,
+    fit_baselines,
+    log_probs,
+    split_sprites,
+)
 
 
 def _picked_nll(log_p: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -44,8 +52,6 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     split = split_sprites(len(data.sprites))  # fixed: part of the data (see SPLIT_SEED)
     seqs = as_sequences(data.sprites)
     train_s, val_s, test_s = seqs[split.train], seqs[split.val], seqs[split.test]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     report: dict = {"n_train": len(train_s), "n_val": len(val_s), "n_test": len(test_s)}
 
     baselines = fit_baselines(train_s, val_s)
@@ -81,18 +87,18 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         "background_share": float((greedy[0] == background).mean()),
         "fewest_colours_of_a_test_sprite": int(min(test_colours)),
     }
-    stem = f"pokemon-{profile}-seed{current_seed()}"
-    np.save(out_dir / f"{stem}-samples-t0.0.npy", data.palette[greedy])
+    save_array(data.palette[greedy], out_dir, "pokemon-samples-t0.0", profile)
     start = time.perf_counter()
     samples = sample(main, sizes.n_samples, temperature=1.0, seed=seed_for("bench samples"))
     seconds = time.perf_counter() - start
     report["lstm"]["sample_sprites_per_s"] = round(sizes.n_samples / seconds, 2)
-    np.save(out_dir / f"{stem}-samples-t1.0.npy", data.palette[samples])
+    save_array(data.palette[samples], out_dir, "pokemon-samples-t1.0", profile)
     for covered in (0.5, 0.75):
         prompts = np.repeat(test_s[:4], sizes.n_completions, axis=0)
         done = complete(main, prompts, covered=covered, temperature=1.0,
                         seed=seed_for(f"bench completions {covered}"))
-        np.save(out_dir / f"{stem}-completions-{int(covered * 100)}.npy", data.palette[done])
+        save_array(data.palette[done], out_dir, f"pokemon-completions-{int(covered * 100)}",
+                   profile)
 
     best = min(report["baselines"].items(), key=lambda kv: kv[1]["nll_nats"])
     report["best_baseline"] = best[0]

@@ -1,4 +1,4 @@
-"""``python -m coursekit.bench wgan``: notebook 07's WGAN-GP and conditional WGAN-GP, measured.
+"""``make bench NAME=wgan_conditional``: notebook 07's WGAN-GP and conditional WGAN-GP, measured.
 
 Trains the exported notebook code (``coursekit.models.wgan_conditional``: Gulrajani et al.'s
 Algorithm 1 with n_critic = 5, λ = 10, ε ~ U[0, 1]) from scratch, twice: unconditional and
@@ -12,15 +12,15 @@ with the FID per epoch and their rank correlation. Wall time and training images
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
 from ..adversarial import fit_adversarial
 from ..data import load_mnist
-from ..device import current_seed
-from ..wgan import BUDGET, CriticTracker, spearman
+from ..recorders import Recorder
+from ..tools.bench import sample_report, save_array, stopwatch, training_report
+from ..topics.wgan_conditional import BUDGET, spearman
 
 
 def _mean_score(model, images, labels=None, batch=1000) -> float:
@@ -35,40 +35,35 @@ def _mean_score(model, images, labels=None, batch=1000) -> float:
 
 def benchmark(profile: str, out_dir: Path) -> dict:
     from ..metrics import SampleScorer, features_and_logits, fid_floor, to_uint8
-    from ..models import wgan_conditional as W
+    from ..models import wgan_conditional as models
 
     b = BUDGET.get(profile)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
     train, test = load_mnist("train"), load_mnist("test")
     scorer = SampleScorer()
     report: dict = {"n_critic": b.n_critic, "batch": b.batch, "width": b.width,
                     "learning_rate": b.learning_rate}
 
     # --- WGAN-GP, with the critic's estimate and the FID recorded every epoch
-    model = W.build_wgan_gp(width=b.width, k=b.n_critic, learning_rate=b.learning_rate)
+    model = models.build_wgan_gp(width=b.width, k=b.n_critic, learning_rate=b.learning_rate)
     fixed = model.fixed_latent(b.eval_samples, "critic estimate")
     eval_train, eval_test = train.images[:b.eval_samples], test.images[:b.eval_samples]
 
     def estimate():
         d_fake = _mean_score(model, model.generate(latent=fixed))
-        return _mean_score(model, eval_train) - d_fake, _mean_score(model, eval_test) - d_fake
+        return {"w_train": _mean_score(model, eval_train) - d_fake,
+                "w_heldout": _mean_score(model, eval_test) - d_fake}
 
-    tracker = CriticTracker(estimate, lambda: scorer.fid(model.generate(latent=fixed)))
-    start = time.perf_counter()
-    history = fit_adversarial(model, train.images, epochs=b.epochs,
-                              steps_per_epoch=b.steps_per_epoch, m=b.batch, name=None,
-                              callbacks=[tracker])
-    seconds = time.perf_counter() - start
-    samples = to_uint8(model.generate(b.fid_samples, stream="fid samples"))
-    path = out_dir / f"wgan-gp-samples-{profile}-seed{current_seed()}.npy"
-    np.save(path, samples)
-    score = scorer.score(samples)
+    tracker = Recorder(lambda: {**estimate(), "fids": scorer.fid(model.generate(latent=fixed))})
+    with stopwatch() as training:
+        history = fit_adversarial(model, train.images, epochs=b.epochs,
+                                  steps_per_epoch=b.steps_per_epoch, m=b.batch, name=None,
+                                  callbacks=[tracker])
     gaps = np.array(tracker.w_train[1:]) - np.array(tracker.w_heldout[1:])
     report["wgan_gp"] = {
-        "fid": round(score["fid"], 3),
-        "class_histogram": [round(float(v), 4) for v in score["histogram"]],
-        "min_class_fraction": round(score["min_class"], 4),
+        **sample_report(model.generate(b.fid_samples, stream="fid samples"), out_dir,
+                        "wgan-gp", profile, scorer, floor=False),
+        **training_report(history, training["seconds"]),
+        "train_seconds_include_per_epoch_scoring": True,
         "w_estimate_heldout_by_epoch": [round(v, 4) for v in tracker.w_heldout],
         "w_estimate_train_by_epoch": [round(v, 4) for v in tracker.w_train],
         "fid_by_epoch": [round(v, 2) for v in tracker.fids],
@@ -77,44 +72,33 @@ def benchmark(profile: str, out_dir: Path) -> dict:
                                                           tracker.fids[1:]), 3),
         "max_relative_train_heldout_gap": round(float(np.max(
             np.abs(gaps) / np.abs(np.array(tracker.w_heldout[1:])))), 4),
-        "samples_file": str(path),
-        "n_samples": int(len(samples)),
         "generator_updates": b.epochs * b.steps_per_epoch,
-        "train_seconds_incl_per_epoch_scoring": round(seconds, 1),
-        "train_images_per_s": round(history.get("_throughput", 0.0), 1),
     }
 
     print("wgan_gp:", report["wgan_gp"], flush=True)  # the first half, in the log already
 
     # --- conditional WGAN-GP
-    cond = W.build_wgan_gp(width=b.width, k=b.n_critic, conditional=True,
+    cond = models.build_wgan_gp(width=b.width, k=b.n_critic, conditional=True,
                            learning_rate=b.learning_rate)
-    start = time.perf_counter()
-    cond_history = fit_adversarial(cond, train.images, labels=train.labels.astype(np.int32),
-                                   epochs=b.cond_epochs, steps_per_epoch=b.cond_steps_per_epoch,
-                                   m=b.batch, name=None)
-    cond_seconds = time.perf_counter() - start
+    with stopwatch() as cond_training:
+        cond_history = fit_adversarial(cond, train.images, labels=train.labels.astype(np.int32),
+                                       epochs=b.cond_epochs,
+                                       steps_per_epoch=b.cond_steps_per_epoch,
+                                       m=b.batch, name=None)
     requested = np.repeat(np.arange(10, dtype=np.int32), b.fid_samples // 10)
     cond_samples = to_uint8(cond.generate(latent=cond.fixed_latent(len(requested), "by digit"),
                                           labels=requested))
-    cond_path = out_dir / f"wgan-conditional-samples-{profile}-seed{current_seed()}.npy"
-    np.save(cond_path, cond_samples)
-    np.save(out_dir / f"wgan-conditional-labels-{profile}-seed{current_seed()}.npy",
-            requested.astype(np.uint8))
+    save_array(requested.astype(np.uint8), out_dir, "wgan-conditional-labels", profile)
     _, logits = features_and_logits(cond_samples)
     predicted = logits.argmax(1)
-    cond_score = scorer.score(cond_samples)
     report["conditional"] = {
+        **sample_report(cond_samples, out_dir, "wgan-conditional", profile, scorer,
+                        floor=False),
+        **training_report(cond_history, cond_training["seconds"]),
         "accuracy": round(float((predicted == requested).mean()), 4),
         "accuracy_per_digit": [round(float((predicted[requested == d] == d).mean()), 4)
                                for d in range(10)],
-        "fid": round(cond_score["fid"], 3),
-        "class_histogram": [round(float(v), 4) for v in cond_score["histogram"]],
-        "samples_file": str(cond_path),
-        "n_samples": int(len(cond_samples)),
         "generator_updates": b.cond_epochs * b.cond_steps_per_epoch,
-        "train_seconds": round(cond_seconds, 1),
-        "train_images_per_s": round(cond_history.get("_throughput", 0.0), 1),
     }
     report["fid_real_data_same_n"] = round(fid_floor(scorer, n=b.fid_samples), 3)
     return report

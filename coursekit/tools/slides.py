@@ -24,9 +24,9 @@ Cell tags override the rule: ``notes`` (speaker notes, shown with the ``s`` key)
 inspector, "Cell Tags") and run ``make tidy``; a ``notes`` cell should start with
 ``**Lecture notes.**`` so students reading the notebook know what it is.
 
-``python -m coursekit.slides --tidy`` writes the derived metadata into the notebooks,
+``python -m coursekit.tools.slides --tidy`` writes the derived metadata into the notebooks,
 ``--check`` fails when a notebook's metadata differs from it (run by ``make test``), and
-``--build`` writes one reveal.js deck per notebook plus ``index.html`` into ``build/slides``
+``--build`` writes one reveal.js deck per notebook plus ``index.html`` into ``slides/build``
 (``make slides``; ``--execute`` runs the notebooks first). The decks are fully offline:
 reveal.js and MathJax 3 come from ``node_modules`` (``npm ci``, run by ``make setup``) and
 are copied next to the decks, so the build folder can be carried to any lecture room.
@@ -44,13 +44,13 @@ import sys
 import time
 from pathlib import Path
 
-from .profiles import active_profile
+from ..profiles import active_profile
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 NODE_MODULES = ROOT / "node_modules"
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-BUILD = ROOT / "build" / "slides"
+TEMPLATES = ROOT / "slides"  # the deck template; the built decks go to slides/build
+BUILD = ROOT / "slides" / "build"
 
 SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
 TAGS = {"slide": "slide", "subslide": "subslide", "fragment": "fragment", "skip": "skip",
@@ -285,7 +285,7 @@ screen.</p>
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m coursekit.slides", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m coursekit.tools.slides", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--tidy", action="store_true", help="write the slideshow metadata")

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .profiles import Budget
-from .training import EveryEpochs
+from ..profiles import Budget
 
 # n_critic = 5, λ = 10, Adam(β1 = 0, β2 = 0.9): the paper's Algorithm 1 in every profile;
 # the widths, lengths, batch (smoke: 32) and Adam's α (smoke and cpu: 1e-3 for their few
@@ -64,50 +63,6 @@ def wasserstein_1d(x, y) -> float:
     return float(np.mean(np.abs(x - y)))
 
 
-class CriticTracker(EveryEpochs):
-    """Every ``every`` epochs, record the critic's Wasserstein estimate
-    mean D(x) − mean D(G(z)) with x from the training set (``w_train``) and from held-out
-    images (``w_heldout``), both against the same generated images, and the Fréchet
-    distance of ``n`` samples (``fids``); kept with the checkpoint, so a re-run redraws the
-    curves. ``estimate()`` returns ``(w_train, w_heldout)``; ``fid()`` a number.
-    Introduced in 07_wgan_conditional, section 3."""
-
-    saved = ("epochs", "w_train", "w_heldout", "fids")
-
-    def __init__(self, estimate, fid, every: int = 1):
-        super().__init__(every)
-        self.estimate, self.fid = estimate, fid
-        self.w_train: list[float] = []
-        self.w_heldout: list[float] = []
-        self.fids: list[float] = []
-
-    def record(self, epoch: int) -> None:
-        w_train, w_heldout = self.estimate()
-        self.epochs.append(epoch)
-        self.w_train.append(float(w_train))
-        self.w_heldout.append(float(w_heldout))
-        self.fids.append(float(self.fid()))
-
-
-class ReadingTracker(EveryEpochs):
-    """Every ``every`` epochs, record ``read()``: a pair (agreement, chance), e.g. how often a
-    conditional critic's best label is the true digit of a held-out image, and the agreement
-    expected by chance; kept with the checkpoint. Introduced in 07_wgan_conditional,
-    section 5."""
-
-    saved = ("epochs", "agreement", "chance")
-
-    def __init__(self, read, every: int = 1):
-        super().__init__(every)
-        self.read = read
-        self.agreement: list[float] = []
-        self.chance: list[float] = []
-
-    def record(self, epoch: int) -> None:
-        agreement, chance = self.read()
-        self.epochs.append(epoch)
-        self.agreement.append(float(agreement))
-        self.chance.append(float(chance))
 
 
 def spearman(a, b) -> float:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from .device import seed_for
-from .profiles import Budget
+from ..device import seed_for
+from ..profiles import Budget
 
 BUDGET = Budget(
     smoke=dict(batch=128, epochs_2d=2, epochs_30d=2, epochs_conv=1, epochs_denoise=1,

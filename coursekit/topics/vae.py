@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .device import seed_for
-from .profiles import Budget
+from ..device import seed_for
+from ..profiles import Budget
 
 # The test set is data, not a random choice of the run: it is binarised once with this fixed
 # seed, so every run and every seed evaluates on the same binary images (Burda et al. 2015).
@@ -104,7 +104,7 @@ def train_pipeline(images, batch: int, stream: str = "vae data"):
     """
     import tensorflow as tf
 
-    from .data import make_pipeline
+    from ..data import make_pipeline
 
     images = check_images(images)
     seed = seed_for(stream)

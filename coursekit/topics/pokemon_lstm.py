@@ -16,7 +16,8 @@ module holds what it stands on:
   next-pixel accuracy (section 7);
 - ``covered_view``: the figure of a partly covered sprite (section 6).
 
-The benchmark (``python -m coursekit.bench pokemon``) is ``coursekit/benchmarks/pokemon.py``.
+The benchmark (``python -m coursekit.tools.bench pokemon_lstm``) is
+``coursekit/benchmarks/pokemon_lstm.py``.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from .data import POKEMON_COLOURS, POKEMON_SIDE
-from .profiles import Budget
+from ..data import POKEMON_COLOURS, POKEMON_SIDE
+from ..profiles import Budget
 
 N_COLOURS = POKEMON_COLOURS  # 167 output classes
 SIDE = POKEMON_SIDE  # 20

@@ -2,7 +2,7 @@
 
 The GAN itself (losses, the ``GAN`` subclass of ``adversarial.AdversarialModel``, the MLP,
 DCGAN and toy networks) is written in the notebook's ``#@save`` cells and exported to
-``coursekit.models.gan``; the benchmark (``python -m coursekit.bench gan``) trains that
+``coursekit.models.gan``; the benchmark (``python -m coursekit.tools.bench gan``) trains that
 code. Introduced in 03_gan.
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .profiles import Budget
-from .training import EveryEpochs
+from ..profiles import Budget
 
 BUDGET = Budget(
     smoke=dict(toy_steps=600, dstar_steps=800, batch=64, k=1,
@@ -38,22 +37,3 @@ def d_of_x(discriminator, x) -> np.ndarray:
     x = np.asarray(x, np.float32).reshape(-1, 1)
     logits = keras.ops.convert_to_numpy(discriminator(x, training=False)).astype(np.float64)
     return 1.0 / (1.0 + np.exp(-logits.reshape(-1)))
-
-
-class ToySnapshots(EveryEpochs):
-    """Records D(x) on ``grid`` and ``n`` generator samples every ``every`` epochs (and at the
-    start): the material for Figure 1's panels, kept with the checkpoint. Introduced in
-    03_gan, section 3."""
-
-    saved = ("epochs", "d_values", "samples")
-
-    def __init__(self, grid, every: int, latent):
-        super().__init__(every)
-        self.grid = np.asarray(grid, np.float32)
-        self.latent = np.asarray(latent, np.float32)
-        self.d_values, self.samples = [], []
-
-    def record(self, epoch):
-        self.epochs.append(epoch)
-        self.d_values.append(d_of_x(self.model.discriminator, self.grid))
-        self.samples.append(self.model.generate(latent=self.latent)[:, 0])

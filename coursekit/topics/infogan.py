@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .profiles import Budget
-from .training import EveryEpochs
+from ..profiles import Budget
 
 # digit_checks: whether the generator has trained long enough to draw digits, so that the
 # notebook can assert digit-level claims (smoke: 400 updates, it draws blobs; the code is
@@ -78,22 +77,3 @@ def ink_width(images) -> np.ndarray:
     """Horizontal spread of the ink: twice the standard deviation of x, in pixels."""
     cxx, _, _ = _moments(images)
     return 2 * np.sqrt(cxx)
-
-
-class InformationTracker(EveryEpochs):
-    """Every ``every`` epochs, record ``estimate()`` (a dict of mutual-information lower
-    bounds per code) and ``accuracy()`` (the matched accuracy of Q on real test images),
-    kept with the checkpoint. Introduced in 04_infogan, section 4."""
-
-    saved = ("epochs", "estimates", "accuracies")
-
-    def __init__(self, estimate, accuracy, every: int = 1):
-        super().__init__(every)
-        self.estimate, self.accuracy = estimate, accuracy
-        self.estimates: list[np.ndarray] = []
-        self.accuracies: list[float] = []
-
-    def record(self, epoch: int) -> None:
-        self.epochs.append(epoch)
-        self.estimates.append(np.asarray(self.estimate(), np.float64))
-        self.accuracies.append(float(self.accuracy()))

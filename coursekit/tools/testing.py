@@ -141,7 +141,7 @@ def two_replica_step(target: str) -> dict:
 
     Returns ``{"replicas": 2, "start": ..., "update": ...}``: the relative differences of the
     starting weights and of the one-step updates (two replicas against one)."""
-    result = subprocess.run([sys.executable, "-m", "coursekit.testing", target],
+    result = subprocess.run([sys.executable, "-m", "coursekit.tools.testing", target],
                             capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         raise RuntimeError(f"two-replica check of {target} failed:\n{result.stderr[-4000:]}")

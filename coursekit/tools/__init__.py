@@ -1,0 +1,6 @@
+"""Tools that no notebook imports.
+
+``export`` (the notebooks' ``#@save`` cells → ``coursekit.models``), ``slides`` (slideshow
+metadata and the decks), ``bench`` (the benchmark command) and ``testing`` (the
+mixed-precision and two-replica checks of the unit tests).
+"""

@@ -1,0 +1,195 @@
+"""Benchmarks: train a notebook's models under a profile and report quality and speed.
+
+    python -m coursekit.tools.bench autoencoders --profile cpu --out reports/autoencoders-cpu.json
+
+Each module ``coursekit/benchmarks/<name>.py`` (named after its notebook) provides
+``benchmark(profile, out_dir)``, which trains the notebook's exported model
+(``coursekit.models``) from scratch (no checkpoint reuse) and returns a dict of metrics; this
+module finds them, seeds the run (``--seed``, default ``$COURSEKIT_SEED`` or the course's
+default), adds wall time and the machine description and writes JSON. Speed and quality are
+measured here, never asserted as wall-clock limits in the tests.
+
+The benchmarks share ``stopwatch``, ``training_report``, ``save_array`` and
+``sample_report``, and their reports follow one key convention (``KEYS``, ``RENAMED``,
+``convention_problems``; a test checks every benchmark against it): a quantity has one name
+in every report, durations end in ``_seconds`` (``_ms`` for interactive latencies), rates in
+``_per_s``, and the results of one model of several are nested under its name
+(``{"vae": {"fid": ...}}``, not ``vae_fid``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..profiles import PROFILE_ENV, PROFILES, check_profile
+
+BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+
+KEYS = {
+    "fid": "Fréchet distance of the samples to the 10,000 MNIST test images (classifier features)",
+    "fid_untrained": "the same for the untrained generator",
+    "fid_real_data_same_n": "real training images scored at the same n: the finite-sample floor",
+    "class_histogram": "fraction of the samples the course's classifier puts in each class",
+    "min_class_fraction": "the smallest entry of class_histogram",
+    "n_samples": "number of samples scored",
+    "samples_file": "the samples, uint8 .npy (profile and seed in the name)",
+    "train_seconds": "wall time of the training",
+    "train_images_per_s": "training throughput after the first (tracing) step",
+    "train_sequences_per_s": "the same, for sequence models",
+    "epochs": "training epochs", "steps": "training steps (updates)", "batch": "minibatch size",
+    "wall_seconds": "wall time of the whole benchmark (added by the command)",
+}
+# Names the convention replaces, with the name to use instead.
+RENAMED = {"train_time_s": "train_seconds", "train_s": "train_seconds",
+           "images_per_s": "train_images_per_s", "examples_per_s": "train_images_per_s",
+           "min_class": "min_class_fraction", "wall_time_s": "wall_seconds",
+           "samples": "n_samples", "train_loss_last_epoch": "final_train_loss"}
+
+
+def convention_problems(keys) -> list[str]:
+    """What is wrong with report keys under the convention (empty: nothing)."""
+    problems = []
+    for key in keys:
+        if key in RENAMED:
+            problems.append(f"{key!r}: call it {RENAMED[key]!r}")
+        elif key.endswith("_s") and not key.endswith("_per_s"):
+            problems.append(f"{key!r}: durations end in '_seconds'")
+        elif key != key.lower() or not key.replace("_", "").isalnum():
+            problems.append(f"{key!r}: keys are lower_snake_case")
+        else:
+            problems += [f"{key!r}: nest it, {{{key[:-len(std) - 1]!r}: {{{std!r}: ...}}}}"
+                         for std in KEYS if key.endswith("_" + std)]
+    return problems
+
+
+@contextmanager
+def stopwatch():
+    """``with stopwatch() as t: ...`` then ``t["seconds"]``: wall time of the block."""
+    timing = {}
+    start = time.perf_counter()
+    try:
+        yield timing
+    finally:
+        timing["seconds"] = time.perf_counter() - start
+
+
+def training_report(history: dict, seconds: float, rate: str = "train_images_per_s") -> dict:
+    """``train_seconds`` and the throughput ``fit_resumable`` measured, under the convention."""
+    return {"train_seconds": round(seconds, 1),
+            rate: round(float(history.get("_throughput") or 0.0), 1)}
+
+
+def save_array(array, out_dir: Path, stem: str, profile: str) -> Path:
+    """Save ``array`` as ``out_dir/<stem>-<profile>-seed<seed>.npy`` (runs of several seeds
+    and profiles into one folder never overwrite each other) and return the path."""
+    import numpy as np
+
+    from ..device import current_seed
+
+    path = Path(out_dir) / f"{stem}-{profile}-seed{current_seed()}.npy"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, array)
+    return path
+
+
+def sample_report(samples, out_dir: Path, stem: str, profile: str, scorer=None,
+                  floor: bool = True) -> dict:
+    """Save generated images (uint8) and score them: ``fid``, ``class_histogram``,
+    ``min_class_fraction``, ``n_samples``, ``samples_file`` and, with ``floor``, real data
+    at the same n (``fid_real_data_same_n``)."""
+    from ..metrics import SampleScorer, fid_floor, to_uint8
+
+    scorer = scorer or SampleScorer()
+    samples = to_uint8(samples)
+    path = save_array(samples, out_dir, f"{stem}-samples", profile)
+    score = scorer.score(samples)
+    report = {"fid": round(score["fid"], 3),
+              "class_histogram": [round(float(v), 4) for v in score["histogram"]],
+              "min_class_fraction": round(score["min_class"], 4),
+              "n_samples": int(len(samples)), "samples_file": str(path)}
+    if floor:
+        report["fid_real_data_same_n"] = round(fid_floor(scorer, n=len(samples)), 3)
+    return report
+
+
+def available() -> list[str]:
+    """The benchmark names: one per module in ``coursekit/benchmarks``."""
+    return sorted(p.stem for p in BENCHMARKS_DIR.glob("*.py") if not p.stem.startswith("_"))
+
+
+def machine() -> dict:
+    import keras
+    import tensorflow as tf
+
+    gpus = [
+        tf.config.experimental.get_device_details(g).get("device_name", g.name)
+        for g in tf.config.list_physical_devices("GPU")
+    ]
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "gpus": gpus,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
+
+
+def run(name: str, profile: str, out: Path, seed: int | None = None) -> dict:
+    """Run benchmark ``name`` under ``profile`` and ``seed``; write and return the report."""
+    if name not in available():
+        raise SystemExit(f"Unknown benchmark {name!r}; choose one of {', '.join(available())}.")
+    check_profile(profile)
+    os.environ[PROFILE_ENV] = profile  # so every Budget in the run reads this profile
+    from ..device import setup
+
+    info = setup(seed=seed)
+    module = importlib.import_module(f"coursekit.benchmarks.{name}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    metrics = module.benchmark(profile, out.parent)
+    report = {
+        "benchmark": name,
+        "profile": profile,
+        "seed": info.seed,
+        "precision": info.precision,
+        "wall_seconds": round(time.perf_counter() - start, 1),
+        **metrics,
+        "machine": machine(),
+    }
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    tmp.write_text(json.dumps(report, indent=2, default=float))
+    os.replace(tmp, out)
+    print(json.dumps({k: v for k, v in report.items() if k != "machine"}, indent=2, default=float))
+    print(f"report written to {out}")
+    return report
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m coursekit.tools.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("name", choices=available())
+    parser.add_argument("--profile", default="cpu", choices=PROFILES)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="the run's seed (default $COURSEKIT_SEED, else the course's)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="JSON report path (default reports/NAME-PROFILE-seedS.json)")
+    args = parser.parse_args(argv)
+    from ..device import seed_from_environment
+
+    seed = seed_from_environment() if args.seed is None else args.seed
+    out = args.out or Path("reports") / f"{args.name}-{args.profile}-seed{seed}.json"
+    run(args.name, args.profile, out, seed)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
