@@ -19,6 +19,10 @@ EXTRAS ?=
 PROFILE ?=
 NOTEBOOKS ?=
 NOTEBOOK_TIMEOUT ?= 900
+# Test processes side by side (pytest-xdist; the project's machine has 2 cores), scheduled
+# by tests/scheduling.py: a test file, or a chain of notebooks, per worker. JOBS=1: one process.
+JOBS ?= 2
+XDIST := -p tests.scheduling $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS))
 
 .PHONY: setup deck-js lab test unit notebooks browser lint export check-export check-slides \
 	tidy slides bench strip clean-venv
@@ -73,11 +77,11 @@ check-export: setup
 	$(BIN)/python -m coursekit.tools.export --check
 
 unit: setup
-	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) $(BIN)/python -m pytest -q -m "not browser" tests
+	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) $(BIN)/python -m pytest -q $(XDIST) -m "not browser" tests
 
 # Decks and JupyterLab in headless Chromium (after `notebooks`, whose checkpoints they reuse).
 browser: setup deck-js chromium
-	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) $(BIN)/python -m pytest -q -m browser \
+	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) $(BIN)/python -m pytest -q $(XDIST) -m browser \
 		-p no:cacheprovider tests
 
 # Every cell's slideshow metadata follows the convention of coursekit/tools/slides.py.
@@ -93,9 +97,11 @@ slides: setup deck-js
 	$(if $(PROFILE),COURSEKIT_PROFILE=$(PROFILE)) $(BIN)/python -m coursekit.tools.slides --build --execute \
 		--timeout $(NOTEBOOK_TIMEOUT) $(NOTEBOOKS)
 
+# Two chains of notebooks side by side, each in order (tests/scheduling.py: which reuses what).
 notebooks: setup
-	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) COURSEKIT_STATIC_WIDGETS=1 $(BIN)/python -m pytest -q --nbval-lax \
-		--nbval-cell-timeout=$(NOTEBOOK_TIMEOUT) -p no:cacheprovider notebooks
+	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) COURSEKIT_STATIC_WIDGETS=1 $(BIN)/python -m pytest -q \
+		$(XDIST) --nbval-lax --nbval-cell-timeout=$(NOTEBOOK_TIMEOUT) \
+		-p no:cacheprovider notebooks
 
 bench: setup
 	$(BIN)/python -m coursekit.tools.bench $(NAME) --profile $(or $(PROFILE),cpu) $(if $(SEED),--seed $(SEED))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from filelock import FileLock
 
 from .data import cache_dir, load_mnist
 from .viz import as_float_images
@@ -89,21 +90,24 @@ def load_classifier(retrain: bool = False) -> keras.Model:
     """The cached MNIST classifier, trained (about a minute on 2 cores) and cached if absent.
 
     The file is written to a temporary name and renamed, so an interrupted run never
-    leaves a half-written model behind.
+    leaves a half-written model behind. A lock file beside it makes a second process that
+    needs the classifier meanwhile (another notebook's kernel, a benchmark) wait for this
+    training and load its result, instead of training it again.
     """
     path = classifier_path()
     key = str(path)
     if not retrain and key in _LOADED:
         return _LOADED[key]
-    if retrain or not path.exists():
-        print(f"training the MNIST classifier (cached at {path})", flush=True)
-        model, _ = train_classifier()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
-        model.save(tmp)
-        os.replace(tmp, path)
-    else:
-        model = keras.models.load_model(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(path.with_name(f".{path.name}.lock")):
+        if retrain or not path.exists():
+            print(f"training the MNIST classifier (cached at {path})", flush=True)
+            model, _ = train_classifier()
+            tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+            model.save(tmp)
+            os.replace(tmp, path)
+        else:
+            model = keras.models.load_model(path)
     _LOADED[key] = model
     return model
 

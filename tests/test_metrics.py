@@ -70,6 +70,39 @@ def test_classifier_path_is_in_the_cache(isolated):
     assert model.output.shape == (None, 10)
 
 
+def test_a_classifier_in_training_is_waited_for_not_trained_twice(isolated, monkeypatch):
+    """Two kernels that need the classifier at once (make notebooks runs two notebooks side by
+    side): the second waits for the first's training and loads the file it wrote."""
+    import threading
+    import time
+
+    trained = []
+
+    def slow_training():
+        trained.append(threading.current_thread().name)
+        time.sleep(1.0)  # long enough for the other caller to arrive meanwhile
+        return metrics.build_classifier(seed=0), 1.0
+
+    monkeypatch.setattr(metrics, "train_classifier", slow_training)
+    monkeypatch.setattr(metrics, "_LOADED", {})
+    loaded = {}
+
+    def kernel(name):
+        loaded[name] = metrics.load_classifier()
+        metrics._LOADED.clear()  # each kernel has its own memory
+
+    threads = [threading.Thread(target=kernel, args=(n,), name=n) for n in ("first", "second")]
+    threads[0].start()
+    time.sleep(0.2)
+    threads[1].start()
+    for thread in threads:
+        thread.join()
+    assert trained == ["first"], trained
+    assert set(loaded) == {"first", "second"}
+    assert metrics.classifier_path().exists()
+    assert not [p for p in metrics.classifier_path().parent.iterdir() if "tmp" in p.name]
+
+
 def test_scorer_and_tracker_with_an_untrained_classifier(monkeypatch):
     untrained = metrics.build_classifier(seed=0)
     monkeypatch.setattr(metrics, "load_classifier", lambda retrain=False: untrained)

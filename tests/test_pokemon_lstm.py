@@ -178,9 +178,19 @@ def test_the_precision_check_fails_without_loss_scaling(monkeypatch):
     assert testing.mixed_precision_step(make) > 0.9
 
 
-@pytest.mark.parametrize("target", ["make", "make_above"])
-def test_two_replicas_match_one(target):
-    result = testing.two_replica_step(f"tests.test_pokemon_lstm:{target}")
+REPLICA_TARGETS = ["tests.test_pokemon_lstm:make", "tests.test_pokemon_lstm:make_above"]
+
+
+@pytest.fixture(scope="module")
+def two_replicas():
+    """The two-replica check of every factory of this file, in one fresh process (one per
+    file: ``make unit`` runs a file's tests on one worker, tests/scheduling.py)."""
+    return testing.two_replica_steps(*REPLICA_TARGETS)
+
+
+@pytest.mark.parametrize("target", REPLICA_TARGETS)
+def test_two_replicas_match_one(two_replicas, target):
+    result = two_replicas[target]
     assert result["replicas"] == 2 and result["start"] < 1e-6
     assert result["update"] < 1e-4, result
 

@@ -216,8 +216,18 @@ def test_mixture_prior_mixed_precision_step_matches_float32():
     assert testing.mixed_precision_step(make_mixture) < 0.02
 
 
-def test_mixture_prior_two_replicas_match_one():
-    result = testing.two_replica_step("tests.test_vae:make_mixture")
+REPLICA_TARGETS = ["tests.test_vae:make", "tests.test_vae:make_mixture"]
+
+
+@pytest.fixture(scope="module")
+def two_replicas():
+    """The two-replica check of every factory of this file, in one fresh process (one per
+    file: ``make unit`` runs a file's tests on one worker, tests/scheduling.py)."""
+    return testing.two_replica_steps(*REPLICA_TARGETS)
+
+
+def test_mixture_prior_two_replicas_match_one(two_replicas):
+    result = two_replicas["tests.test_vae:make_mixture"]
     assert result["replicas"] == 2 and result["start"] < 1e-6
     assert result["update"] < 1e-4
 
@@ -246,8 +256,8 @@ def test_the_precision_check_fails_without_loss_scaling(monkeypatch):
     assert testing.mixed_precision_step(make) > 0.9
 
 
-def test_two_replicas_match_one():
-    result = testing.two_replica_step("tests.test_vae:make")
+def test_two_replicas_match_one(two_replicas):
+    result = two_replicas["tests.test_vae:make"]
     assert result["replicas"] == 2 and result["start"] < 1e-6
     assert result["update"] < 1e-4
 

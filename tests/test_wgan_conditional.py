@@ -221,8 +221,19 @@ def test_mixed_precision_step_moves_weights_as_far_as_float32(make):
     assert 0.75 < low and high < 1.33
 
 
-@pytest.mark.parametrize("target", ["make_wgan_gp", "make_conditional"])
-def test_two_replicas_give_the_one_replica_step(target):
-    result = testing.two_replica_step(f"tests.test_wgan_conditional:{target}")
+REPLICA_TARGETS = ["tests.test_wgan_conditional:make_wgan_gp",
+                   "tests.test_wgan_conditional:make_conditional"]
+
+
+@pytest.fixture(scope="module")
+def two_replicas():
+    """The two-replica check of every factory of this file, in one fresh process (one per
+    file: ``make unit`` runs a file's tests on one worker, tests/scheduling.py)."""
+    return testing.two_replica_steps(*REPLICA_TARGETS)
+
+
+@pytest.mark.parametrize("target", REPLICA_TARGETS)
+def test_two_replicas_give_the_one_replica_step(two_replicas, target):
+    result = two_replicas[target]
     assert result["replicas"] == 2 and result["start"] == 0.0
     assert result["update"] < 1e-4

@@ -1,6 +1,6 @@
 """Checks that a model's ``train_step`` is right in mixed precision and on several replicas.
 
-Used by the tests of every model (``tests/test_precision_and_replicas.py``). A model is
+Used by the tests of every model (``tests/test_<topic>.py``). A model is
 described by a *factory* ``make(optimizer_fn) -> (model, batch)``: it builds and compiles
 a small instance of the notebook's model with optimizers from ``optimizer_fn()`` (the
 checks pass plain SGD, whose update is proportional to the gradient, so a wrong loss scale
@@ -11,9 +11,10 @@ dropout (its masks differ between runs) and may use batch norm only with
 - ``mixed_precision_step``: one step under ``mixed_float16`` moves the weights by the same
   amount as the float32 step from the same start (a missing loss scale makes the float16
   step ~2^15 times too small; a missing unscale, ~2^15 times too large).
-- ``two_replica_step``: one step under ``MirroredStrategy`` on two logical CPU devices
+- ``two_replica_steps``: one step under ``MirroredStrategy`` on two logical CPU devices
   gives the same weights as one step on one device with the same global batch (run in a
-  fresh process: logical devices must be configured before TensorFlow starts).
+  fresh process, one for several factories: logical devices must be configured before
+  TensorFlow starts).
 """
 
 from __future__ import annotations
@@ -117,36 +118,51 @@ def mixed_precision_update_ratios(make, seed: int = 0) -> tuple[float, float]:
     return float(min(ratios)), float(max(ratios))
 
 
-def _two_replica_main(target: str) -> None:
+def _two_replica_main(targets: list[str]) -> None:
     import tensorflow as tf
 
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    module, name = target.split(":")
-    make = getattr(importlib.import_module(module), name)
-    start1, end1 = one_step(make)
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    with strategy.scope():
-        start2, end2 = one_step(make)
-    delta1 = [b - a for a, b in zip(start1, end1, strict=True)]
-    delta2 = [b - a for a, b in zip(start2, end2, strict=True)]
-    print(json.dumps({"replicas": strategy.num_replicas_in_sync,
-                      "start": relative_difference(start2, start1),
-                      "update": relative_difference(delta2, delta1)}))
+    for target in targets:
+        module, name = target.split(":")
+        make = getattr(importlib.import_module(module), name)
+        start1, end1 = one_step(make)
+        with strategy.scope():
+            start2, end2 = one_step(make)
+        delta1 = [b - a for a, b in zip(start1, end1, strict=True)]
+        delta2 = [b - a for a, b in zip(start2, end2, strict=True)]
+        print(json.dumps({"target": target, "replicas": strategy.num_replicas_in_sync,
+                          "start": relative_difference(start2, start1),
+                          "update": relative_difference(delta2, delta1)}), flush=True)
+
+
+def two_replica_steps(*targets: str) -> dict[str, dict]:
+    """Run the two-replica comparison for each ``"module:factory"`` in one fresh process
+    (TensorFlow starts once for all of them; a test file passes all its factories).
+
+    Returns ``{target: {"replicas": 2, "start": ..., "update": ...}}``: the relative
+    differences of the starting weights and of the one-step updates (two replicas against
+    one)."""
+    result = subprocess.run([sys.executable, "-m", "coursekit.tools.testing", *targets],
+                            capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        raise RuntimeError(f"two-replica check of {', '.join(targets)} failed:\n"
+                           f"{result.stderr[-4000:]}")
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    found = {row.pop("target"): row for row in rows}
+    missing = [t for t in targets if t not in found]
+    if missing:
+        raise RuntimeError(f"two-replica check printed no result for {missing}:\n"
+                           f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return found
 
 
 def two_replica_step(target: str) -> dict:
-    """Run the two-replica comparison for ``"module:factory"`` in a fresh process.
-
-    Returns ``{"replicas": 2, "start": ..., "update": ...}``: the relative differences of the
-    starting weights and of the one-step updates (two replicas against one)."""
-    result = subprocess.run([sys.executable, "-m", "coursekit.tools.testing", target],
-                            capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        raise RuntimeError(f"two-replica check of {target} failed:\n{result.stderr[-4000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    """``two_replica_steps`` for one factory: ``{"replicas": 2, "start": ..., "update": ...}``."""
+    return two_replica_steps(target)[target]
 
 
 if __name__ == "__main__":
-    _two_replica_main(sys.argv[1])
+    _two_replica_main(sys.argv[1:])
