@@ -15,6 +15,9 @@ import numpy as np
 from ..device import seed_for
 from ..profiles import Budget
 
+# smoke is the shortest run whose asserts hold: on half the images (train_subset=30000, so
+# half the steps) the 30-D autoencoder stays above PCA's error (16.5 and 16.8 against 13.9 on
+# seeds 1234 and 7) and the convolutional one at 47-49 against the 15.3 allowed.
 BUDGET = Budget(
     smoke=dict(batch=128, epochs_2d=2, epochs_30d=2, epochs_conv=1, epochs_denoise=1,
                train_subset=60000, tsne_points=500, labelled=100, features_repeats=5),
