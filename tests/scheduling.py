@@ -14,6 +14,10 @@ A *scope* runs on one worker, its tests in order; scopes go to whichever worker 
   process for its two-replica checks, one JupyterLab, the built decks) are made once;
   the tests named in ``SPREAD`` are scopes of their own (each live-widget case opens its
   own notebook, and they are the browser stage's longest).
+
+The scopes are given by a scheduler, not by ``xdist_group`` marks: with pytest 9.2 and
+pytest-xdist 3.8, ``--dist loadgroup`` silently ignores those marks (xdist renames
+``item._nodeid``, which pytest no longer reads; pytest-dev/pytest-xdist#1386).
 """
 
 from __future__ import annotations

@@ -152,3 +152,27 @@ def test_every_notebook_runs_after_the_notebooks_whose_models_it_reuses():
     assert scope_of(widget) == widget
     with pytest.raises(pytest.UsageError, match="add it to CHAINS"):
         chain_of("99_new_topic")
+
+
+def test_the_scheduler_runs_a_test_file_on_one_worker(tmp_path):
+    """Two workers and two files of four tests: each file's tests all run on one worker, in
+    order (what the module fixtures of make unit and make browser rely on)."""
+    import os
+    import subprocess
+    import sys
+
+    for name in ("a", "b"):
+        (tmp_path / f"test_{name}.py").write_text(
+            "import os, pathlib\n"
+            + "".join(f"def test_{i}():\n    with pathlib.Path('{name}.log').open('a') as f:\n"
+                      f"        f.write(os.environ['PYTEST_XDIST_WORKER'] + ' {i}\\n')\n"
+                      for i in range(4)))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "2", "-p",
+                             "tests.scheduling", "-p", "no:cacheprovider", "."],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in ("a", "b"):
+        runs = [line.split() for line in (tmp_path / f"{name}.log").read_text().splitlines()]
+        assert len({worker for worker, _ in runs}) == 1, runs
+        assert [i for _, i in runs] == ["0", "1", "2", "3"], runs
