@@ -42,29 +42,4 @@ def __dir__():
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DEFAULT_SEED",
-    "apply_loss",
-    "current_seed",
-    "for_precision",
-    "rng",
-    "seed_for",
-    "Budget",
-    "Checkpoint",
-    "Recorder",
-    "ProgressLogger",
-    "SampleGrid",
-    "checkpoint_dir",
-    "fit_resumable",
-    "DataError",
-    "ImageData",
-    "PokemonSprites",
-    "ProfileError",
-    "active_profile",
-    "fetch",
-    "load_fashion_mnist",
-    "load_mnist",
-    "load_pokemon",
-    "make_pipeline",
-    "setup",
-]
+__all__ = sorted(_MODULE_OF)

@@ -189,13 +189,6 @@ def test_the_precision_check_fails_without_loss_scaling(monkeypatch):
 REPLICA_TARGETS = [f"tests.test_autoencoders:make_{name}" for name in FACTORIES]
 
 
-@pytest.fixture(scope="module")
-def two_replicas():
-    """The two-replica check of every factory of this file, in one fresh process (one per
-    file: ``make unit`` runs a file's tests on one worker, tests/scheduling.py)."""
-    return testing.two_replica_steps(*REPLICA_TARGETS)
-
-
 @pytest.mark.parametrize("name", FACTORIES)
 def test_two_replicas_match_one(two_replicas, name):
     result = two_replicas[f"tests.test_autoencoders:make_{name}"]

@@ -181,13 +181,6 @@ def test_the_precision_check_fails_without_loss_scaling(monkeypatch):
 REPLICA_TARGETS = ["tests.test_pokemon_lstm:make", "tests.test_pokemon_lstm:make_above"]
 
 
-@pytest.fixture(scope="module")
-def two_replicas():
-    """The two-replica check of every factory of this file, in one fresh process (one per
-    file: ``make unit`` runs a file's tests on one worker, tests/scheduling.py)."""
-    return testing.two_replica_steps(*REPLICA_TARGETS)
-
-
 @pytest.mark.parametrize("target", REPLICA_TARGETS)
 def test_two_replicas_match_one(two_replicas, target):
     result = two_replicas[target]

@@ -219,13 +219,6 @@ def test_mixture_prior_mixed_precision_step_matches_float32():
 REPLICA_TARGETS = ["tests.test_vae:make", "tests.test_vae:make_mixture"]
 
 
-@pytest.fixture(scope="module")
-def two_replicas():
-    """The two-replica check of every factory of this file, in one fresh process (one per
-    file: ``make unit`` runs a file's tests on one worker, tests/scheduling.py)."""
-    return testing.two_replica_steps(*REPLICA_TARGETS)
-
-
 def test_mixture_prior_two_replicas_match_one(two_replicas):
     result = two_replicas["tests.test_vae:make_mixture"]
     assert result["replicas"] == 2 and result["start"] < 1e-6

@@ -225,13 +225,6 @@ REPLICA_TARGETS = ["tests.test_wgan_conditional:make_wgan_gp",
                    "tests.test_wgan_conditional:make_conditional"]
 
 
-@pytest.fixture(scope="module")
-def two_replicas():
-    """The two-replica check of every factory of this file, in one fresh process (one per
-    file: ``make unit`` runs a file's tests on one worker, tests/scheduling.py)."""
-    return testing.two_replica_steps(*REPLICA_TARGETS)
-
-
 @pytest.mark.parametrize("target", REPLICA_TARGETS)
 def test_two_replicas_give_the_one_replica_step(two_replicas, target):
     result = two_replicas[target]
