@@ -18,6 +18,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from filelock import FileLock
 
 from .data import cache_dir
 from .profiles import active_profile
@@ -225,6 +226,14 @@ class Checkpoint:
 
     def fingerprint(self) -> str:
         return fingerprint(self.model, self.config, self.code, self.measures)
+
+    def lock(self) -> FileLock:
+        """A lock file beside the checkpoint (``.<name>.lock``): held from reading the saved
+        state to the end of training, so that a second kernel or benchmark training the same
+        model waits, then reuses what the first one trained, instead of both writing the
+        same folder."""
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        return FileLock(self.directory.parent / f".{self.directory.name}.lock")
 
     @property
     def state_path(self) -> Path:

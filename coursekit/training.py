@@ -7,6 +7,7 @@ the curves recorded during training ``coursekit.recorders``.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import keras
@@ -194,32 +195,36 @@ def fit_resumable(
     all_callbacks = [logger, *callbacks]
     ensure_built(model, data, fit_kwargs)  # always: benchmark and notebook see one order
     data = _as_stream(data, fit_kwargs)
+    checkpoint = None
     if name is not None:
         from .device import current_seed
 
         config = {**(config or {}), "seed": current_seed()}
         measures = [recorder.measure for recorder in _recorders(callbacks).values()]
         checkpoint = Checkpoint(model, checkpoint_dir(name, profile), config, code, measures)
-        state = checkpoint.load_state()
-        if state is not None:
-            _load_extras(callbacks, checkpoint.restore(state))
-            history = state["history"]
-            initial_epoch = min(state["epoch"], epochs)
-            verb = "reusing" if initial_epoch >= epochs else "resuming"
-            print(f"{verb} checkpoint {checkpoint.directory} (trained {state['epoch']} epochs)")
-        all_callbacks.append(_SaveEveryEpoch(checkpoint, history, list(callbacks)))
-    import tensorflow as tf
+    with checkpoint.lock() if checkpoint else contextlib.nullcontext():
+        if checkpoint:
+            state = checkpoint.load_state()
+            if state is not None:
+                _load_extras(callbacks, checkpoint.restore(state))
+                history = state["history"]
+                initial_epoch = min(state["epoch"], epochs)
+                verb = "reusing" if initial_epoch >= epochs else "resuming"
+                print(f"{verb} checkpoint {checkpoint.directory} (trained {state['epoch']} "
+                      f"epochs)")
+            all_callbacks.append(_SaveEveryEpoch(checkpoint, history, list(callbacks)))
+        import tensorflow as tf
 
-    if isinstance(data, tf.data.Dataset):
-        fit_kwargs.setdefault("shuffle", False)  # the pipeline shuffles (make_pipeline)
-    if initial_epoch < epochs:
-        data = _continue_stream(data, initial_epoch, fit_kwargs.get("steps_per_epoch"))
-        result = model.fit(
-            data, epochs=epochs, initial_epoch=initial_epoch, callbacks=all_callbacks,
-            verbose=0, **fit_kwargs,
-        )
-        if name is None:
-            history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
+        if isinstance(data, tf.data.Dataset):
+            fit_kwargs.setdefault("shuffle", False)  # the pipeline shuffles (make_pipeline)
+        if initial_epoch < epochs:
+            data = _continue_stream(data, initial_epoch, fit_kwargs.get("steps_per_epoch"))
+            result = model.fit(
+                data, epochs=epochs, initial_epoch=initial_epoch, callbacks=all_callbacks,
+                verbose=0, **fit_kwargs,
+            )
+            if name is None:
+                history = {k: [float(v) for v in vals] for k, vals in result.history.items()}
     history = dict(history)
     if logger.throughput:
         history["_throughput"] = logger.throughput

@@ -88,6 +88,50 @@ def test_finished_checkpoint_is_reused_without_training(cache, capsys):
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_model_in_training_is_waited_for_not_trained_twice(cache):
+    """Two kernels train the same checkpoint at once (two notebooks that share a model, run
+    side by side): the second waits for the first's training, then reuses it."""
+    import threading
+    import time
+
+    x, y = _data()
+
+    training_started = threading.Event()
+
+    class Slow(keras.callbacks.Callback):  # long enough for the second to arrive meanwhile
+        def on_train_begin(self, logs=None):
+            training_started.set()
+
+        def on_epoch_end(self, epoch, logs=None):
+            time.sleep(0.5)
+
+    class Steps(keras.callbacks.Callback):
+        taken = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            Steps.taken += 1
+
+    models = {}
+
+    def kernel(name, callbacks):
+        models[name] = _fresh_model()
+        models[name](x[:1])
+        training.fit_resumable(models[name], x, y=y, epochs=2, name="tiny", batch_size=16,
+                               callbacks=callbacks)
+
+    first = threading.Thread(target=kernel, args=("first", [Slow()]))
+    second = threading.Thread(target=kernel, args=("second", [Steps()]))
+    first.start()
+    assert training_started.wait(timeout=60)
+    second.start()
+    first.join()
+    second.join()
+    assert Steps.taken == 0, f"the second kernel trained {Steps.taken} steps itself"
+    assert int(models["second"].optimizer.iterations.numpy()) == 8
+    for a, b in zip(_weights(models["first"]), _weights(models["second"]), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_other_config_starts_afresh(cache, capsys):
     x, y = _data()
     training.fit_resumable(_fresh_model(), x, y=y, epochs=2, name="tiny", config={"lr": 1},
