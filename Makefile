@@ -20,7 +20,7 @@ PROFILE ?=
 NOTEBOOKS ?=
 NOTEBOOK_TIMEOUT ?= 900
 # Test processes side by side (pytest-xdist; the project's machine has 2 cores), scheduled
-# by tests/scheduling.py: a test file, or a chain of notebooks, per worker. JOBS=1: one process.
+# by tests/scheduling.py: a test file, or a notebook, per worker at a time. JOBS=1: one process.
 JOBS ?= 2
 XDIST := -p tests.scheduling $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS))
 
@@ -97,7 +97,7 @@ slides: setup deck-js
 	$(if $(PROFILE),COURSEKIT_PROFILE=$(PROFILE)) $(BIN)/python -m coursekit.tools.slides --build --execute \
 		--timeout $(NOTEBOOK_TIMEOUT) $(NOTEBOOKS)
 
-# Two chains of notebooks side by side, each in order (tests/scheduling.py: which reuses what).
+# The notebooks on JOBS workers, longest first (tests/scheduling.py); reused models are trained once.
 notebooks: setup
 	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) COURSEKIT_STATIC_WIDGETS=1 $(BIN)/python -m pytest -q \
 		$(XDIST) --nbval-lax --nbval-cell-timeout=$(NOTEBOOK_TIMEOUT) \

@@ -3,13 +3,14 @@
 
 A *scope* runs on one worker, its tests in order; scopes go to whichever worker is free.
 
-- **Notebooks** run in two chains. A notebook reuses a model that an earlier notebook trained
-  (``coursekit.zoo``): 02_vae's section 9 reuses 01's 2-D autoencoder, 03_gan's FID
-  comparison reuses 02's VAE. So 01, 02 and 03 run in that order on one worker, and the
-  notebooks that reuse nothing run on the other. The MNIST classifier that scores samples
-  is trained once, by the first kernel that asks for it; another kernel that asks
-  meanwhile waits for it (``coursekit.metrics.load_classifier``). Every notebook must be
-  in ``CHAINS``: a new one is placed after the notebooks whose models it reuses.
+- **Notebooks** are a scope each, handed out longest first (``NOTEBOOKS``, by their measured
+  smoke times), so the two workers finish at about the same time. Any order is correct: a
+  model that one notebook trains and another reuses (``coursekit.zoo``: 01's 2-D
+  autoencoder in 02, 02's VAE in 03) is trained once, by the first kernel that asks for it,
+  while a second one waits on the checkpoint's lock file and then reuses it
+  (``coursekit.checkpoints.Checkpoint.lock``); the MNIST classifier likewise
+  (``coursekit.metrics.load_classifier``). A producer still comes before its consumers, so
+  the usual case is a reuse, not a wait. Every notebook must be in ``NOTEBOOKS``.
 - **Unit and browser tests** run one test file per scope, so a file's module fixtures (one
   process for its two-replica checks, one JupyterLab, the built decks) are made once;
   the tests named in ``SPREAD`` are scopes of their own (each live-widget case opens its
@@ -24,48 +25,56 @@ from __future__ import annotations
 
 import pytest
 
-CHAINS = {
-    "reuse": ("01_autoencoders", "02_vae", "03_gan"),
-    "standalone": ("06_cppn", "05_pokemon_lstm", "04_infogan", "07_wgan_conditional"),
-}
+# Longest first, so that the two workers finish together: the notebooks (smoke seconds with
+# both workers busy, fresh clone, 2 cores: 01 336, 06 204 with the classifier's training, 02
+# 125, 03 121, 05 104, 07 99, 04 80), then the test files whose tests take longest (unit:
+# 75, 52, 41, 39, 38, 36, 22, 18, 11 s; the browser stage's notebook in JupyterLab about 90
+# s); other files follow in collection order.
+NOTEBOOKS = ("01_autoencoders", "06_cppn", "02_vae", "03_gan", "05_pokemon_lstm",
+             "07_wgan_conditional", "04_infogan")
+LONGEST_FILES = ("tests/test_browser_lab.py", "tests/test_pokemon_lstm.py", "tests/test_gan.py",
+                 "tests/test_vae.py", "tests/test_autoencoders.py", "tests/test_infogan.py",
+                 "tests/test_wgan_conditional.py", "tests/test_cppn.py",
+                 "tests/test_training.py", "tests/test_packaging.py")
 SPREAD = ("tests/test_browser_lab.py::test_live_widget_of_each_notebook[",)
 
 
-def chain_of(stem: str) -> tuple[str, int]:
-    """The chain of notebook ``stem`` and its place in it; a clear error if it has none."""
-    for chain, stems in CHAINS.items():
-        if stem in stems:
-            return chain, stems.index(stem)
-    raise pytest.UsageError(
-        f"notebook {stem}.ipynb is in no chain of tests/scheduling.py: add it to CHAINS "
-        f"after the notebooks whose models it reuses")
+def place_of(stem: str) -> int:
+    """Where notebook ``stem`` comes in ``NOTEBOOKS``; a clear error if it is not there."""
+    if stem not in NOTEBOOKS:
+        raise pytest.UsageError(
+            f"notebook {stem}.ipynb is not in NOTEBOOKS of tests/scheduling.py: add it, by its "
+            f"smoke time (longest first), after the notebooks whose models it reuses")
+    return NOTEBOOKS.index(stem)
 
 
 def scope_of(nodeid: str) -> str:
-    """The scope of a test: its notebook's chain, the test itself (``SPREAD``), or its file."""
+    """The scope of a test: its notebook, the test itself (``SPREAD``), or its file."""
     path = nodeid.split("::", 1)[0]
     if path.endswith(".ipynb"):
-        return "notebooks:" + chain_of(path.rsplit("/", 1)[-1].removesuffix(".ipynb"))[0]
+        place_of(path.rsplit("/", 1)[-1].removesuffix(".ipynb"))
+        return path
     if nodeid.startswith(SPREAD):
         return nodeid
     return path
 
 
+def order_of(nodeid: str) -> int:
+    """Where a test's notebook or file comes in the longest-first order."""
+    path = nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        return place_of(path.rsplit("/", 1)[-1].removesuffix(".ipynb"))
+    if path in LONGEST_FILES:
+        return len(NOTEBOOKS) + LONGEST_FILES.index(path)
+    return len(NOTEBOOKS) + len(LONGEST_FILES)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Put each chain's notebooks in chain order (cells stay in order; workers collect
-    alike, so every worker agrees on the order)."""
-    if not any(str(item.fspath).endswith(".ipynb") for item in items):
-        return
-    chains = list(CHAINS)
-
-    def key(numbered):
-        i, item = numbered
-        if not str(item.fspath).endswith(".ipynb"):
-            return (len(chains), 0, i)
-        chain, place = chain_of(item.fspath.purebasename)
-        return (chains.index(chain), place, i)
-
-    items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+    """Put the notebooks and test files longest first, each one's tests in their own order
+    (workers collect alike, so every worker agrees; the scheduler hands out scopes in this
+    order)."""
+    items[:] = [item for _, item in sorted(enumerate(items),
+                                           key=lambda pair: (order_of(pair[1].nodeid), pair[0]))]
 
 
 @pytest.hookimpl(tryfirst=True)

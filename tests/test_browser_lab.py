@@ -314,13 +314,13 @@ class Widget:
     static_only: tuple[str, ...] = ()
 
 
-WIDGETS = [
+WIDGETS = [  # the longest (07: it restores two models and the classifier) first
+    Widget("07_wgan_conditional", "explore(render", _slider("digit"),
+           in_place=("train_wgan(conditional",), static_only=("rows",)),
     Widget("01_autoencoders", "explore(render", _slider("z1")),
     Widget("04_infogan", "explore(render", _slider("c1")),
     Widget("05_pokemon_lstm", "explore(render", _slider("test sprite")),
     Widget("06_cppn", "breeder.show()", _breed),
-    Widget("07_wgan_conditional", "explore(render", _slider("digit"),
-           in_place=("train_wgan(conditional",), static_only=("rows",)),
 ]
 
 

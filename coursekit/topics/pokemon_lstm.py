@@ -36,9 +36,12 @@ N_PIXELS = SIDE * SIDE  # 400 steps per sprite
 START = N_COLOURS  # extra input class meaning "no pixel here" (before the first, above row 0)
 N_INPUTS = N_COLOURS + 1  # one-hot width of an input pixel
 
+# smoke: the plain LSTM needs its 8 epochs to beat the previous-pixel baseline by 0.02 nats
+# (2.21-2.27 against 2.36 on seeds 1234, 7, 42); the model that also sees the pixel above
+# beats both after 4 (2.05-2.17).
 BUDGET = Budget(
     smoke=dict(units=64, epochs=8, batch=16, learning_rate=1e-2, above_units=64,
-               above_epochs=8, n_samples=8, n_completions=4,
+               above_epochs=4, n_samples=8, n_completions=4,
                sweep_temperatures=(0.0, 0.5, 1.0, 1.5)),
     cpu=dict(units=512, epochs=20, batch=16, learning_rate=5e-3, above_units=256,
              above_epochs=10, n_samples=16, n_completions=6,
