@@ -71,13 +71,3 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=chromium_path())
         yield browser
         browser.close()
-
-
-@pytest.fixture(scope="module")
-def two_replicas(request):
-    """The two-replica check of every factory in the test file's ``REPLICA_TARGETS``, in one
-    fresh process (one per file: ``make unit`` runs a file's tests on one worker,
-    tests/scheduling.py)."""
-    from coursekit.tools import testing
-
-    return testing.two_replica_steps(*request.module.REPLICA_TARGETS)

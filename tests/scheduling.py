@@ -12,7 +12,7 @@ A *scope* runs on one worker, its tests in order; scopes go to whichever worker 
   (``coursekit.metrics.load_classifier``). A producer still comes before its consumers, so
   the usual case is a reuse, not a wait. Every notebook must be in ``NOTEBOOKS``.
 - **Unit and browser tests** run one test file per scope, so a file's module fixtures (one
-  process for its two-replica checks, one JupyterLab, the built decks) are made once;
+  process for all two-replica checks, one JupyterLab, the built decks) are made once;
   the tests named in ``SPREAD`` are scopes of their own (each live-widget case opens its
   own notebook, and they are the browser stage's longest).
 
@@ -28,11 +28,13 @@ import pytest
 # Longest first, so that the two workers finish together: the notebooks (smoke seconds with
 # both workers busy, fresh clone, 2 cores: 01 336, 06 204 with the classifier's training, 02
 # 125, 03 121, 05 104, 07 99, 04 80), then the test files whose tests take longest (unit:
-# 75, 52, 41, 39, 38, 36, 22, 18, 11 s; the browser stage's notebook in JupyterLab about 90
+# the two-replica process of every model about 76 s alone, then 75, 52, 41, 39, 38, 36, 22,
+# 18, 11 s (before it); the browser stage's notebook in JupyterLab about 90
 # s); other files follow in collection order.
 NOTEBOOKS = ("01_autoencoders", "06_cppn", "02_vae", "03_gan", "05_pokemon_lstm",
              "07_wgan_conditional", "04_infogan")
-LONGEST_FILES = ("tests/test_browser_lab.py", "tests/test_pokemon_lstm.py", "tests/test_gan.py",
+LONGEST_FILES = ("tests/test_browser_lab.py", "tests/test_two_replicas.py",
+                 "tests/test_pokemon_lstm.py", "tests/test_gan.py",
                  "tests/test_vae.py", "tests/test_autoencoders.py", "tests/test_infogan.py",
                  "tests/test_wgan_conditional.py", "tests/test_cppn.py",
                  "tests/test_training.py", "tests/test_packaging.py")

@@ -140,7 +140,7 @@ def _two_replica_main(targets: list[str]) -> None:
 
 def two_replica_steps(*targets: str) -> dict[str, dict]:
     """Run the two-replica comparison for each ``"module:factory"`` in one fresh process
-    (TensorFlow starts once for all of them; a test file passes all its factories).
+    (TensorFlow starts once for all of them: tests/test_two_replicas.py passes every one).
 
     Returns ``{target: {"replicas": 2, "start": ..., "update": ...}}``: the relative
     differences of the starting weights and of the one-step updates (two replicas against
@@ -157,11 +157,6 @@ def two_replica_steps(*targets: str) -> dict[str, dict]:
         raise RuntimeError(f"two-replica check printed no result for {missing}:\n"
                            f"{result.stdout[-2000:]}{result.stderr[-2000:]}")
     return found
-
-
-def two_replica_step(target: str) -> dict:
-    """``two_replica_steps`` for one factory: ``{"replicas": 2, "start": ..., "update": ...}``."""
-    return two_replica_steps(target)[target]
 
 
 if __name__ == "__main__":
