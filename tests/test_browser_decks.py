@@ -1,5 +1,7 @@
 """The lecture decks in a real browser: reveal.js starts, every slide the metadata promises is
-there, the math is typeset, every image loads, nothing errs and nothing leaves this machine.
+there, the math is typeset, every image loads, nothing errs and nothing leaves this machine;
+the speaker view (``s``) opens with the notes; at a projector's 1280×720 no slide is taller
+than the screen; and each code cell tagged ``show-code`` is on its slide, highlighted.
 
 To stay cheap, every notebook's deck is built from the stored notebook (no outputs: enough
 for structure, math and the offline check); the deck of a notebook with its figures is
@@ -57,6 +59,16 @@ def test_index_links_every_deck(chromium, decks):
     page.close()
 
 
+def _first_notes_phrase(notebook) -> str:
+    """A run of plain words (no markup, no math) from the notebook's first notes cell: what
+    the speaker view must show."""
+    import re
+
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    notes = next("".join(c["source"]) for c in cells if "notes" in c["metadata"].get("tags", []))
+    return re.search(r"[A-Za-z][A-Za-z ,']{24,}", re.sub(r"\$[^$]*\$", "$", notes)).group(0)
+
+
 def test_speaker_view_shows_the_notes(chromium, decks):
     """``s`` opens reveal.js's speaker view (a second window), offline, with the notes."""
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
@@ -73,8 +85,9 @@ def test_speaker_view_shows_the_notes(chromium, decks):
     speaker = opened.value
     speaker_errors = []
     speaker.on("console", lambda m: m.type == "error" and speaker_errors.append(m.text))
-    speaker.wait_for_function(
-        "document.body.innerText.includes('Lecture notes')", timeout=30_000)
+    speaker.wait_for_function("phrase => document.body.innerText.includes(phrase)",
+                              arg=_first_notes_phrase(ROOT / "notebooks" / "01_autoencoders.ipynb"),
+                              timeout=30_000)
     speaker.screenshot(path=str(ARTIFACTS / "deck-01_autoencoders-speaker-view.png"))
     assert not watched.remote, watched.remote
     assert not (watched.errors or speaker_errors), watched.errors + speaker_errors
@@ -91,3 +104,62 @@ def test_speaker_notes_reach_the_deck(decks):
         assert built.count('<aside class="notes">') == expected, notebook.name
         noted += expected
     assert noted, "no notebook has speaker notes"
+
+
+def _open_at(chromium, url, width=1280, height=720):
+    """A deck at a projector's 1280×720, with transitions off (slides are measured at once)."""
+    page = chromium.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.wait_for_function("window.Reveal && Reveal.isReady() && "
+                           "document.body.dataset.mathjax === 'done'", timeout=60_000)
+    page.evaluate("Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
+    return page
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_no_slide_is_taller_than_the_screen(chromium, decks, notebook):
+    """Every slide, shown at 1280×720, fits the screen: its content is no taller than the
+    slide (a taller one would scroll: the deck's CSS lets it, rather than cut it off)."""
+    page = _open_at(chromium, f"{decks.url}/{notebook.stem}.html")
+    tall = page.evaluate("""() => Reveal.getSlides().map((slide, i) => {
+        const {h, v} = Reveal.getIndices(slide); Reveal.slide(h, v);
+        const scale = Reveal.getScale();
+        return {i, text: slide.innerText.trim().slice(0, 60),
+                content: slide.scrollHeight * scale, room: slide.clientHeight * scale,
+                screen: window.innerHeight};
+    }).filter(s => s.content > s.room + 1 || s.content > s.screen)""")
+    page.close()
+    assert not tall, f"slides taller than the screen in {notebook.name}: {tall}"
+
+
+SHOWN = [(path, i) for path in NOTEBOOKS
+         for i, cell in enumerate(json.loads(path.read_text(encoding="utf-8"))["cells"])
+         if "show-code" in cell["metadata"].get("tags", [])]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_shown_code_is_highlighted_on_its_slide(chromium, decks, notebook):
+    """Each show-code cell's source is on a slide, with its syntax highlighted (keywords
+    drawn in another colour than names), and the slide fits the screen."""
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    page = _open_at(chromium, f"{decks.url}/{notebook.stem}.html")
+    for path, i in SHOWN:
+        if path != notebook:
+            continue
+        first = next(line.strip() for line in cells[i]["source"] if line.strip()
+                     and not line.startswith("#"))
+        found = page.evaluate("""(first) => {
+            const block = [...document.querySelectorAll('.reveal .highlight pre')]
+                .find(pre => pre.innerText.includes(first));
+            if (!block) return null;
+            const slide = block.closest('section');
+            const {h, v} = Reveal.getIndices(slide); Reveal.slide(h, v);
+            const colours = new Set([...block.querySelectorAll('span[class]')]
+                .map(span => getComputedStyle(span).color));
+            return {colours: colours.size, fits: slide.scrollHeight <= slide.clientHeight + 1};
+        }""", first)
+        assert found, f"{notebook.name}: code cell {i} ({first!r}) is on no slide"
+        assert found["colours"] >= 3, f"{notebook.name}: code cell {i} is not highlighted"
+        assert found["fits"], f"{notebook.name}: code cell {i}'s slide is taller than the screen"
+    screenshot(page, ".highlight pre", f"deck-{notebook.stem}-code")
+    page.close()

@@ -34,7 +34,7 @@ def test_every_notebook_is_tidy(path):
 def test_the_convention():
     cells = [markdown("# 09 · Title"), markdown("## 0 · Setup"), code("import x"),
              markdown("Some text"), markdown("### A sub-heading"), code("plot()"),
-             markdown("**Lecture notes.** say this", ["notes"]), code("big()", ["skip"]),
+             markdown("Say this first, then show the figure.", ["notes"]), code("big()", ["skip"]),
              markdown("## Summary")]
     assert slides.expected({"cells": cells}) == [
         "slide", "slide", "-", "subslide", "subslide", "-", "notes", "skip", "slide"]
@@ -47,8 +47,8 @@ def test_two_slide_tags_on_one_cell_are_an_error():
 
 def test_tidy_and_check(tmp_path):
     path = tmp_path / "09_new.ipynb"
-    cells = [markdown("# 09 · New"), markdown("## 1 · First"), code("1 + 1"),
-             markdown("more", ["fragment"])]
+    cells = [markdown("# 09 · New"), markdown("## 1 · First"), code("1 + 1", ["show-code"]),
+             markdown("more", ["fragment"]), markdown("Say why.", ["notes"])]
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
                                 "nbformat_minor": 5}, indent=1) + "\n")
     assert any("slide type '-'" in p for p in slides.problems(path))
@@ -63,7 +63,8 @@ def test_tidy_and_check(tmp_path):
 
 def test_check_names_a_section_without_a_slide(tmp_path):
     path = tmp_path / "09_new.ipynb"
-    cells = [markdown("# 09 · New"), markdown("## 1 · First", ["continue"])]
+    cells = [markdown("# 09 · New"), markdown("## 1 · First", ["continue"]),
+             markdown("Say why.", ["notes"]), code("1 + 1", ["show-code"])]
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
                                 "nbformat_minor": 5}))
     slides.tidy(path)
@@ -95,3 +96,34 @@ def test_missing_node_modules_says_what_to_run(tmp_path, monkeypatch):
     monkeypatch.setattr(slides, "NODE_MODULES", tmp_path / "nothing")
     with pytest.raises(slides.SlidesError, match="npm ci"):
         slides.copy_assets(tmp_path)
+
+
+def _lesson(*cells):
+    return slides.lesson_problems({"cells": [markdown("# 09 · Title"), *cells]}, "09_x.ipynb")
+
+
+def test_a_presentable_lesson_has_no_problems():
+    assert _lesson(markdown("## 0 · Setup"), markdown("Say what the profiles are.", ["notes"]),
+                   code("loss()", ["show-code"]), markdown("## 1 · Idea $p(x)$ words"),
+                   markdown("Explain it.", ["notes"]), markdown("## Summary")) == []
+
+
+@pytest.mark.parametrize("cells, problem", [
+    ([markdown("## 1 · Long\n" + "word " * 121), markdown("x", ["notes"])], "words on one"),
+    ([markdown("## 1 · A\n" + "word " * 80), markdown("word " * 80), markdown("x", ["notes"])],
+     "a median of"),
+    ([markdown("## 1 · A"), markdown("## 2 · B"), markdown("x", ["notes"])], "section 1 has no"),
+    ([markdown("## 1 · A"), markdown("**Lecture notes.** x", ["notes"])], "start with a label"),
+    ([markdown("## 1 · A"), markdown("x", ["notes"]), markdown("## Summary\n\n## Papers")],
+     "two '## ' headings"),
+])
+def test_what_makes_a_lesson_hard_to_present(cells, problem):
+    shown = [code("step()", ["show-code"])]
+    assert any(problem in p for p in _lesson(*cells, *shown)), _lesson(*cells, *shown)
+
+
+def test_a_deck_shows_one_to_three_code_cells():
+    plain = [markdown("## 1 · A"), markdown("x", ["notes"])]
+    assert any("0 code cells" in p for p in _lesson(*plain, code("a()")))
+    assert any("4 code cells" in p for p in _lesson(*plain, *[code("a()", ["show-code"])] * 4))
+    assert _lesson(*plain, code("a()", ["show-code"])) == []

@@ -21,8 +21,8 @@ a code cell                                     ``-`` (continue): it stays on th
 Cell tags override the rule: ``notes`` (speaker notes, shown with the ``s`` key),
 ``skip`` (lab only), ``slide``, ``subslide``, ``fragment``, ``continue`` (``-``), and
 ``show-code`` keeps a code cell's source on its slide. Add a tag in JupyterLab (property
-inspector, "Cell Tags") and run ``make tidy``; a ``notes`` cell should start with
-``**Lecture notes.**`` so students reading the notebook know what it is.
+inspector, "Cell Tags") and run ``make tidy``. A ``notes`` cell starts with what to say
+(no label: JupyterLab shows its tag), and every numbered section has one.
 
 ``python -m coursekit.tools.slides --tidy`` writes the derived metadata into the notebooks,
 ``--check`` fails when a notebook's metadata differs from it (run by ``make test``), and
@@ -57,6 +57,8 @@ TAGS = {"slide": "slide", "subslide": "subslide", "fragment": "fragment", "skip"
         "notes": "notes", "continue": "-"}
 SHOW_CODE = "show-code"
 NUMBERED_SECTION = re.compile(r"^##\s+(\d+)\s*·", re.MULTILINE)
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$]*\$", re.DOTALL)
+MAX_WORDS, MEDIAN_WORDS = 120, 70  # a slide is a screen (the TF tutorials' cells: 10-80 words)
 
 # What the decks load, copied from node_modules into <build>/assets (see package.json).
 ASSETS = {
@@ -123,8 +125,9 @@ def tidy(path: Path) -> bool:
     return False
 
 
-def problems(path: Path) -> list[str]:
-    """Why the notebook at ``path`` does not follow the convention (empty if it does)."""
+def problems(path: Path, lesson: bool = True) -> list[str]:
+    """Why the notebook at ``path`` does not follow the convention (empty if it does); with
+    ``lesson``, also where it is not yet a presentable lesson (``lesson_problems``)."""
     notebook = json.loads(path.read_text(encoding="utf-8"))
     found = []
     try:
@@ -141,6 +144,56 @@ def problems(path: Path) -> list[str]:
     for section in numbered_sections(notebook):
         if section not in slide_sections(notebook):
             found.append(f"{path.name}: section {section} has no slide")
+    return found + (lesson_problems(notebook, path.name) if lesson else [])
+
+
+def slide_words(notebook: dict) -> list[tuple[int, int]]:
+    """(cell index, words) of every markdown cell shown as a slide or subslide; a formula
+    (``$...$`` or ``$$...$$``) counts as one word."""
+    return [(i, len(MATH.sub(" M ", _source(cell)).split()))
+            for i, (cell, kind) in enumerate(zip(notebook["cells"], expected(notebook),
+                                                 strict=True))
+            if cell["cell_type"] == "markdown" and kind not in ("notes", "skip")]
+
+
+def lesson_problems(notebook: dict, name: str) -> list[str]:
+    """Where the notebook is not yet a deck an instructor can present: a slide over
+    ``MAX_WORDS`` words, a median over ``MEDIAN_WORDS``, two ``## `` headings in one cell,
+    a numbered section without speaker notes, a notes cell that opens with a label, or not
+    one to three ``show-code`` cells."""
+    import statistics
+
+    found = []
+    words = slide_words(notebook)
+    found += [f"{name} cell {i}: {n} words on one slide (at most {MAX_WORDS}: move the rest "
+              f"to a notes cell or split the slide)" for i, n in words if n > MAX_WORDS]
+    if words and statistics.median(n for _, n in words) > MEDIAN_WORDS:
+        found.append(f"{name}: a median of {statistics.median(n for _, n in words):g} words "
+                     f"per slide (at most {MEDIAN_WORDS})")
+    cells, kinds = notebook["cells"], expected(notebook)
+    section, noted = None, set()
+    for i, (cell, kind) in enumerate(zip(cells, kinds, strict=True)):
+        text = _source(cell)
+        if cell["cell_type"] != "markdown":
+            continue
+        if len(re.findall(r"^## ", text, re.MULTILINE)) > 1:
+            found.append(f"{name} cell {i}: two '## ' headings in one cell (Summary, Exercises "
+                         f"and Papers are a slide each)")
+        heading = NUMBERED_SECTION.match(text.lstrip())
+        if heading or text.lstrip().startswith("## "):
+            section = heading.group(1) if heading else None
+        if kind == "notes":
+            noted.add(section)
+            if text.lstrip().startswith("**"):
+                found.append(f"{name} cell {i}: speaker notes start with a label; start with "
+                             f"what to say")
+    found += [f"{name}: section {n} has no speaker-notes cell (tag one 'notes')"
+              for n in numbered_sections(notebook) if n not in noted]
+    shown = sum(SHOW_CODE in c.get("metadata", {}).get("tags", []) for c in cells
+                if c["cell_type"] == "code")
+    if not 1 <= shown <= 3:
+        found.append(f"{name}: {shown} code cells tagged {SHOW_CODE!r}; tag one to three key "
+                     f"ones (the loss, the training step)")
     return found
 
 
@@ -243,7 +296,7 @@ def build(paths: list[Path], out: Path = BUILD, run: bool = False, timeout: int 
     copy_assets(out)
     entries = []
     for path in paths:
-        bad = problems(path)
+        bad = problems(path, lesson=False)  # a long slide still builds; --check reports it
         if bad:
             raise SlidesError("\n".join(bad))
         started = time.perf_counter()
