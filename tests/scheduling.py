@@ -87,4 +87,7 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return scope_of(nodeid)
 
+    # xdist would otherwise hand out the scopes with the most tests first (02_vae, with the
+    # most cells, before 01 and 06), not in the longest-first order set above.
+    config.option.loadscopereorder = False
     return Scheduling(config, log)

@@ -178,3 +178,24 @@ def test_the_scheduler_runs_a_test_file_on_one_worker(tmp_path):
         runs = [line.split() for line in (tmp_path / f"{name}.log").read_text().splitlines()]
         assert len({worker for worker, _ in runs}) == 1, runs
         assert [i for _, i in runs] == ["0", "1", "2", "3"], runs
+
+
+def test_the_scheduler_hands_out_files_in_the_collected_order(tmp_path):
+    """One worker, a file of two tests before a file of four: they run in that order (the
+    longest-first order of tests/scheduling.py), not reordered by their number of tests."""
+    import os
+    import subprocess
+    import sys
+
+    for name, count in (("a", 2), ("b", 4)):
+        (tmp_path / f"test_{name}.py").write_text(
+            "import pathlib\n" + "".join(
+                f"def test_{i}():\n    with pathlib.Path('order.log').open('a') as f:\n"
+                f"        f.write('{name}\\n')\n" for i in range(count)))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-n", "1", "-p",
+                             "tests.scheduling", "-p", "no:cacheprovider", "."],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "order.log").read_text().split() == ["a"] * 2 + ["b"] * 4
+
