@@ -25,7 +25,7 @@ JOBS ?= 2
 XDIST := -p tests.scheduling $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS))
 
 .PHONY: setup deck-js lab test unit notebooks browser lint export check-export check-slides \
-	tidy slides bench strip clean-venv
+	tidy slides bench seeds results check-results strip clean-venv
 
 # The Python environment and the kernel: all that `make lab` needs.
 setup: $(STAMP)
@@ -64,7 +64,7 @@ lab: setup
 	$(if $(PROFILE),COURSEKIT_PROFILE=$(PROFILE)) $(BIN)/jupyter lab \
 		$(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
-test: setup deck-js chromium lint check-export check-slides unit notebooks browser
+test: setup deck-js chromium lint check-export check-results check-slides unit notebooks browser
 
 lint: setup
 	$(BIN)/ruff check .
@@ -103,8 +103,24 @@ notebooks: setup
 		$(XDIST) --nbval-lax --nbval-cell-timeout=$(NOTEBOOK_TIMEOUT) \
 		-p no:cacheprovider notebooks
 
+# A new report per run, results/reports/NAME-PROFILE-seedS-UTCTIME.json (samples: reports/).
 bench: setup
 	$(BIN)/python -m coursekit.tools.bench $(NAME) --profile $(or $(PROFILE),cpu) $(if $(SEED),--seed $(SEED))
+
+# The seed sweep (not part of `test`: one notebook stage per seed): every notebook, or those
+# in NOTEBOOKS, on each of SEEDS in PROFILE (default smoke); a report in results/reports/.
+seeds: setup
+	$(if $(SEEDS),,$(error name the seeds: make seeds SEEDS="1234 7 11 12 13"))
+	$(BIN)/python -m coursekit.tools.sweep --seeds $(SEEDS) --profile $(or $(PROFILE),smoke) \
+		--jobs $(JOBS) $(NOTEBOOKS)
+
+# The results page, results/README.md, from every report in results/reports/; --check fails
+# when the committed page differs from what the reports give.
+results: setup
+	$(BIN)/python -m coursekit.tools.results
+
+check-results: setup
+	$(BIN)/python -m coursekit.tools.results --check
 
 # Notebooks are committed without outputs: run this after editing one in JupyterLab.
 strip: setup

@@ -1,6 +1,6 @@
 """coursekit: what the generative deep learning course notebooks import.
 
-The package has three roles (README.md, "Layout"): infrastructure modules here, one
+The package has three roles (CONTRIBUTING.md, "Layout"): infrastructure modules here, one
 concept each; ``topics/``, one helper module per notebook, named after it; ``models/``,
 generated from the notebooks' ``#@save`` cells; plus ``benchmarks/`` and ``tools/``, which
 no notebook imports. The most used names are re-exported below.
@@ -15,6 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # hide TensorFlow's C++ star
 # seconds for TensorFlow and Keras.
 _EXPORTS = {
     "checkpoints": ("Checkpoint", "checkpoint_dir"),
+    "checks": ("ClaimFailed", "check"),
     "data": ("DataError", "ImageData", "PokemonSprites", "fetch", "load_fashion_mnist",
              "load_mnist", "load_pokemon", "make_pipeline"),
     "device": ("DEFAULT_SEED", "current_seed", "rng", "seed_for", "setup"),

@@ -1,29 +1,20 @@
-"""One base for every adversarial model of the course: Algorithm 1's loop, with hooks.
+"""What every adversarial model of the course shares, except its loop: the plumbing around
+Algorithm 1 (Goodfellow et al. 2014).
 
-Introduced in 03_gan, section 2 (Goodfellow et al. 2014, Algorithm 1); 04_infogan and
-07_wgan_conditional subclass it too. ``AdversarialModel.train_step`` is one iteration:
+The loop itself, ``AdversarialModel.train_step``, is written in 03_gan, section 2, where the
+student reads and edits it; it is exported to ``coursekit.models.gan`` and 04_infogan,
+06_cppn and 07_wgan_conditional subclass it from there. This module holds the rest:
 
-- k times: take the next fresh minibatch of m real examples (the data pipeline hands each
-  step k·m examples, ``adversarial_pipeline``), sample m fresh latents, and update the
-  discriminator (or critic) on ``discriminator_loss``;
-- once: sample m fresh latents and update the generator on ``generator_loss``.
+- ``AdversarialBase``: the two networks, k, both optimisers (wrapped for mixed precision),
+  the trackers, the model's RNG stream (``next_seed``: different on every replica),
+  ``minibatches`` (a step's k·m examples as k minibatches), checkpoints and ``generate``;
+- the hooks' defaults: ``sample_latent(m, seed)`` (z ~ N(0, I), stateless in ``seed``),
+  ``sample_labels`` (None: unconditional), ``generator_inputs`` / ``discriminator_inputs``
+  (conditioning); ``discriminator_loss`` and ``generator_loss`` are the subclass's;
+- ``adversarial_pipeline`` (k fresh minibatches of m per step) and ``fit_adversarial``.
 
-A subclass, written in its notebook, supplies the lesson through hooks:
-
-- ``discriminator_loss(real, fake, latent, labels)`` — computed inside D's tape, so
-  anything extra that needs gradients (a gradient penalty, an InfoGAN Q term) goes here;
-- ``generator_loss(fake, latent, labels)`` — inside G's tape (e.g. plus a mutual-information
-  term);
-- ``sample_latent(m, seed)`` — the latent batch, a *stateless* function of ``seed`` (a
-  length-2 int tensor): structured codes go here, and the same hook gives reproducible
-  fixed latents for figures (``fixed_latent``);
-- ``sample_labels(m, seed)`` and ``generator_inputs`` / ``discriminator_inputs`` —
-  conditioning: with a ``(images, labels)`` pipeline the real labels reach D with the real
-  images and with the D step's fakes; the G step asks ``sample_labels`` for its labels.
-
-Each hook returns a loss, or ``(loss, {name: value})`` with extra values for trackers named
-in ``extra_metrics``. Both updates go through ``gradients.apply_loss`` (mixed precision and
-several replicas handled), and each replica draws its own latents.
+A hook returns a loss, or ``(loss, {name: value})`` with extra values for trackers named in
+``extra_metrics`` (``loss_and_logs``). Introduced in 03_gan, section 2.
 """
 
 from __future__ import annotations
@@ -32,15 +23,17 @@ import keras
 from keras import ops
 
 from .device import seed_for
-from .gradients import apply_loss, for_precision
+from .gradients import for_precision
 
 
-def _loss_and_logs(result):
+def loss_and_logs(result):
+    """A hook's result as ``(loss, {name: value})``: a hook may return the loss alone."""
     return result if isinstance(result, tuple) else (result, {})
 
 
-class AdversarialModel(keras.Model):
-    """Generator ``G``, discriminator ``D``, k D-updates per G-update (Algorithm 1).
+class AdversarialBase(keras.Model):
+    """Generator ``G``, discriminator ``D`` and k, without the loop: 03's ``AdversarialModel``
+    adds Algorithm 1's ``train_step``.
 
     ``call(latent)`` is the generator. Build it with ``build_all()`` before training (its
     ``call`` takes latents, not images). Trackers: ``d_loss``, ``g_loss`` and every name in
@@ -146,39 +139,26 @@ class AdversarialModel(keras.Model):
         seed = ops.convert_to_tensor([seed_for(stream), 0], "int32")
         return ops.convert_to_numpy(self.sample_latent(n, seed))
 
-    def train_step(self, data):
+    def minibatches(self, batch):
+        """The k minibatches of m examples (or labels) that one training step receives
+        (``adversarial_pipeline`` hands each step k·m), or k Nones for ``batch=None``."""
         import tensorflow as tf
 
-        images, labels = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
-        if images.shape[0] is not None and images.shape[0] % self.k:
-            raise ValueError(f"a training batch of {images.shape[0]} examples cannot be split "
+        if batch is None:
+            return [None] * self.k
+        if batch.shape[0] is not None and batch.shape[0] % self.k:
+            raise ValueError(f"a training batch of {batch.shape[0]} examples cannot be split "
                              f"into k={self.k} minibatches; build the data with "
                              f"adversarial_pipeline(images, m, k).")
-        real_batches = tf.split(images, self.k, axis=0)
-        label_batches = tf.split(labels, self.k, axis=0) if labels is not None else [None] * self.k
-        m = tf.shape(real_batches[0])[0]
-        for real, real_labels in zip(real_batches, label_batches, strict=True):
-            latent = self.sample_latent(m, self.next_seed())  # fresh noise for every D update
-            fake = self.generate_from(latent, real_labels, training=True)
-            with tf.GradientTape() as tape:
-                d_loss, logs = _loss_and_logs(
-                    self.discriminator_loss(real, fake, latent, real_labels))
-            apply_loss(self.d_optimizer, tape, d_loss, self.discriminator_variables)
-            self._track(d_loss=d_loss, **logs)
-        latent = self.sample_latent(m, self.next_seed())
-        fake_labels = self.sample_labels(m, self.next_seed())
-        with tf.GradientTape() as tape:
-            fake = self.generate_from(latent, fake_labels, training=True)
-            g_loss, logs = _loss_and_logs(self.generator_loss(fake, latent, fake_labels))
-        apply_loss(self.g_optimizer, tape, g_loss, self.generator_variables)
-        self._track(g_loss=g_loss, **logs)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        return tf.split(batch, self.k, axis=0)
 
-    def _track(self, **values):
+    def track(self, **values):
+        """Add the step's values to their trackers; returns every tracker's mean so far."""
         for name, value in values.items():
             if name not in self.trackers:
                 raise KeyError(f"{type(self).__name__} logs {name!r}; add it to extra_metrics")
             self.trackers[name].update_state(ops.cast(value, "float32"))
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def generate(self, n: int | None = None, latent=None, labels=None, stream: str = "samples",
                  batch_size: int = 1000):
@@ -216,7 +196,7 @@ def adversarial_pipeline(samples, m: int, k: int = 1, labels=None, stream: str =
                          drop_remainder=True).repeat()
 
 
-def fit_adversarial(model: AdversarialModel, images, *, epochs: int, steps_per_epoch: int, m: int,
+def fit_adversarial(model: AdversarialBase, images, *, epochs: int, steps_per_epoch: int, m: int,
                     name: str | None, labels=None, config: dict | None = None, code=(),
                     callbacks=()) -> dict:
     """Train with ``fit_resumable`` on ``adversarial_pipeline(images, m, model.k, labels)``;

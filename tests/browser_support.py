@@ -112,6 +112,29 @@ def check_deck(page, watched, notebook):
     return images
 
 
+def open_at(chromium, url, width=1280, height=720):
+    """A deck at a projector's 1280×720, with transitions off (slides are measured at once)."""
+    page = chromium.new_page(viewport={"width": width, "height": height})
+    page.goto(url)
+    page.wait_for_function("window.Reveal && Reveal.isReady() && "
+                           "document.body.dataset.mathjax === 'done'", timeout=60_000)
+    page.wait_for_load_state("load")
+    page.evaluate("Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
+    return page
+
+
+def slides_taller_than_the_screen(page) -> list[dict]:
+    """Each slide of the open deck shown in turn (the deck fits its figures on showing it):
+    those whose content is taller than the slide (they would scroll) or than the screen."""
+    return page.evaluate("""() => Reveal.getSlides().map((slide, i) => {
+        const {h, v} = Reveal.getIndices(slide); Reveal.slide(h, v);
+        const scale = Reveal.getScale();
+        return {i, text: slide.innerText.trim().slice(0, 60),
+                content: slide.scrollHeight * scale, room: slide.clientHeight * scale,
+                screen: window.innerHeight};
+    }).filter(s => s.content > s.room + 1 || s.content > s.screen)""")
+
+
 def screenshot(page, selector, name):
     """Show the first slide holding ``selector`` (or the second slide) and save it."""
     page.evaluate("""(selector) => {

@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated cache, no mirror, no network, and a fake data set."""
+"""Shared fixtures: an isolated cache, no mirror, no network, a fake data set, and benchmark
+reports kept out of the tree."""
 
 import gzip
 import hashlib
@@ -12,6 +13,15 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from coursekit import data  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="session")
+def reports_outside_the_tree(tmp_path_factory):
+    """A benchmark run by any test reports into a temporary folder, never into the committed
+    results/reports (see coursekit/tools/bench.py), so `make test` leaves the tree clean."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COURSEKIT_RESULTS_DIR", str(tmp_path_factory.mktemp("results")))
+        yield
 
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:

@@ -1,7 +1,10 @@
 """The benchmark command: discovery, report layout, the seed, profile handling, errors."""
 
 import json
+import re
+import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,11 +32,13 @@ def fake_benchmark(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "coursekit.benchmarks.fake", module)
     monkeypatch.delenv("COURSEKIT_PROFILE", raising=False)
     monkeypatch.delenv("COURSEKIT_SEED", raising=False)
+    monkeypatch.setenv(bench.RESULTS_ENV, str(tmp_path / "results"))
     return tmp_path
 
 
 def test_report_has_metrics_seed_time_and_machine(fake_benchmark, capsys):
     out = fake_benchmark / "reports" / "fake.json"
+    before = datetime.now(UTC).replace(microsecond=0)
     bench.main(["fake", "--profile", "smoke", "--seed", "7", "--out", str(out)])
     report = json.loads(out.read_text())
     assert report["benchmark"] == "fake" and report["profile"] == "smoke"
@@ -42,16 +47,61 @@ def test_report_has_metrics_seed_time_and_machine(fake_benchmark, capsys):
     assert report["quality"] == 1.5 and report["wall_seconds"] >= 0
     assert report["out_dir"] == str(out.parent)
     assert report["machine"]["cpu_count"] >= 1 and "tensorflow" in report["machine"]
+    # when, which code, how busy: what makes two reports comparable
+    date = datetime.fromisoformat(report["date"])
+    assert date.utcoffset() == timedelta(0) and before <= date <= datetime.now(UTC)
+    if (bench.PROJECT / ".git").exists():  # a checkout (CI's clone): its HEAD, maybe dirty
+        assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", report["commit"]), report["commit"]
+        assert report["commit"].split("-")[0] == _git("rev-parse", "HEAD")
+    else:
+        assert report["commit"] is None
+    for when in ("start", "end"):
+        load = report["load_average"][when]
+        assert len(load) == 3 and all(v >= 0 for v in load), report["load_average"]
+    assert not bench.convention_problems(report)
     assert not list(out.parent.glob("*.tmp"))
     assert "report written to" in capsys.readouterr().out
 
 
-def test_default_report_name_carries_the_seed(fake_benchmark, monkeypatch):
-    monkeypatch.chdir(fake_benchmark)
+def test_each_run_is_a_new_report_outside_the_committed_folder(fake_benchmark, monkeypatch):
+    """Without --out a run writes a new file named by seed and UTC time into
+    $COURSEKIT_RESULTS_DIR (the tests' folder: never the committed results/reports)."""
     monkeypatch.setenv("COURSEKIT_SEED", "11")
     bench.main(["fake", "--profile", "smoke"])
-    assert json.loads((fake_benchmark / "reports" / "fake-smoke-seed11.json").read_text())[
-        "seed"] == 11
+    bench.main(["fake", "--profile", "smoke"])
+    reports = sorted((fake_benchmark / "results").glob("*.json"))
+    assert len(reports) == 2, reports
+    for path in reports:
+        assert re.fullmatch(r"fake-smoke-seed11-\d{8}T\d{6}Z(-2)?\.json", path.name), path.name
+        assert json.loads(path.read_text())["seed"] == 11
+    assert json.loads(reports[0].read_text())["out_dir"] == str(fake_benchmark / "results")
+
+
+def test_runs_reported_into_the_committed_folder_keep_their_samples_out_of_it(tmp_path):
+    assert bench.samples_dir(bench.RESULTS_DIR / "gan-cpu-seed1-x.json") == bench.SAMPLES_DIR
+    assert bench.samples_dir(tmp_path / "gan.json") == tmp_path
+
+
+def _git(*args, cwd=bench.PROJECT):
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+                           "-C", str(cwd), *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def test_commit_is_head_marked_dirty_by_tracked_changes_only(tmp_path):
+    assert bench.git_commit(tmp_path) is None  # not a checkout
+    _git("init", "-q", cwd=tmp_path)
+    assert bench.git_commit(tmp_path) is None  # no commit yet
+    (tmp_path / "a.txt").write_text("1")
+    _git("add", "a.txt", cwd=tmp_path)
+    _git("commit", "-q", "-m", "a", cwd=tmp_path)
+    head = _git("rev-parse", "HEAD", cwd=tmp_path)
+    (tmp_path / "new.json").write_text("{}")  # untracked, e.g. the run's own new report
+    assert bench.git_commit(tmp_path) == head
+    (tmp_path / "a.txt").write_text("2")
+    assert bench.git_commit(tmp_path) == head + "-dirty"
+    (tmp_path / "sub").mkdir()
+    assert bench.git_commit(tmp_path / "sub") is None  # inside a checkout, not its top
 
 
 def test_unknown_names_are_clear_errors(fake_benchmark):

@@ -20,8 +20,10 @@ from browser_support import (
     StaticServer,
     Watched,
     check_deck,
+    open_at,
     open_deck,
     screenshot,
+    slides_taller_than_the_screen,
 )
 
 from coursekit.tools import slides
@@ -106,28 +108,12 @@ def test_speaker_notes_reach_the_deck(decks):
     assert noted, "no notebook has speaker notes"
 
 
-def _open_at(chromium, url, width=1280, height=720):
-    """A deck at a projector's 1280×720, with transitions off (slides are measured at once)."""
-    page = chromium.new_page(viewport={"width": width, "height": height})
-    page.goto(url)
-    page.wait_for_function("window.Reveal && Reveal.isReady() && "
-                           "document.body.dataset.mathjax === 'done'", timeout=60_000)
-    page.evaluate("Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
-    return page
-
-
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_no_slide_is_taller_than_the_screen(chromium, decks, notebook):
     """Every slide, shown at 1280×720, fits the screen: its content is no taller than the
     slide (a taller one would scroll: the deck's CSS lets it, rather than cut it off)."""
-    page = _open_at(chromium, f"{decks.url}/{notebook.stem}.html")
-    tall = page.evaluate("""() => Reveal.getSlides().map((slide, i) => {
-        const {h, v} = Reveal.getIndices(slide); Reveal.slide(h, v);
-        const scale = Reveal.getScale();
-        return {i, text: slide.innerText.trim().slice(0, 60),
-                content: slide.scrollHeight * scale, room: slide.clientHeight * scale,
-                screen: window.innerHeight};
-    }).filter(s => s.content > s.room + 1 || s.content > s.screen)""")
+    page = open_at(chromium, f"{decks.url}/{notebook.stem}.html")
+    tall = slides_taller_than_the_screen(page)
     page.close()
     assert not tall, f"slides taller than the screen in {notebook.name}: {tall}"
 
@@ -142,7 +128,7 @@ def test_shown_code_is_highlighted_on_its_slide(chromium, decks, notebook):
     """Each show-code cell's source is on a slide, with its syntax highlighted (keywords
     drawn in another colour than names), and the slide fits the screen."""
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    page = _open_at(chromium, f"{decks.url}/{notebook.stem}.html")
+    page = open_at(chromium, f"{decks.url}/{notebook.stem}.html")
     for path, i in SHOWN:
         if path != notebook:
             continue

@@ -35,8 +35,10 @@ from browser_support import (
     Watched,
     check_deck,
     free_port,
+    open_at,
     open_deck,
     screenshot,
+    slides_taller_than_the_screen,
     widget_cells,
 )
 
@@ -221,8 +223,9 @@ def test_live_explorer_follows_the_keyboard(student, which):
 
 
 def test_deck_of_the_executed_notebook_shows_its_figures(chromium, student, lab, tmp_path):
-    """The notebook JupyterLab just ran, as a deck: its figures load (and the checks of
-    test_browser_decks.py hold with outputs present)."""
+    """The notebook JupyterLab just ran, as a deck: its figures load, the checks of
+    test_browser_decks.py hold with outputs present, and at 1280×720 no slide, figures and
+    training logs included, is taller than the screen."""
     executed = lab[1] / NOTEBOOK
     slides.build([executed], tmp_path)
     server = StaticServer(tmp_path)
@@ -232,6 +235,10 @@ def test_deck_of_the_executed_notebook_shows_its_figures(chromium, student, lab,
         assert len(images) >= 5, f"the executed {NOTEBOOK} should show its figures: {images}"
         screenshot(page, ".jp-RenderedImage img", f"deck-{executed.stem}-executed")
         page.close()
+        page = open_at(chromium, f"{server.url}/{executed.stem}.html")
+        tall = slides_taller_than_the_screen(page)  # its figures and training logs included
+        page.close()
+        assert not tall, f"slides of the executed {NOTEBOOK} taller than the screen: {tall}"
     finally:
         server.close()
 

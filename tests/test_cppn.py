@@ -410,7 +410,8 @@ def test_cppn_generator_is_resolution_independent_and_serialisable():
 
 
 def test_cppn_gan_runs_algorithm_1_through_the_base_class():
-    from coursekit.adversarial import AdversarialModel, fit_adversarial
+    from coursekit.adversarial import fit_adversarial
+    from coursekit.models.gan import AdversarialModel
 
     model = models.build_cppn_gan(latent_dim=4, hidden=(8, 8), width=4, k=2)
     assert isinstance(model, AdversarialModel)

@@ -1,5 +1,5 @@
-"""Notebook 03's GAN (exported to coursekit.models.gan) on the AdversarialModel base:
-losses, Algorithm 1's update counts and fresh minibatches, conditioning, errors, mixed
+"""Notebook 03's GAN and Algorithm 1's loop (both exported to coursekit.models.gan):
+losses, the loop's update counts and fresh minibatches, conditioning, errors, mixed
 precision, two replicas, and resuming with both optimizers."""
 
 import math
@@ -83,7 +83,7 @@ def test_every_discriminator_update_sees_fresh_data_and_fresh_noise():
     assert all(not np.array_equal(a, b) for i, a in enumerate(latents) for b in latents[:i])
 
 
-class _Conditional(adversarial.AdversarialModel):
+class _Conditional(models.AdversarialModel):
     """A minimal conditional model: labels one-hot, concatenated to G's and D's inputs."""
 
     def __init__(self, **kwargs):
@@ -246,3 +246,21 @@ def test_default_sampling_trains_on_two_replicas_with_different_noise():
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "trained 2 replicas differ True" in result.stdout
+
+
+def test_algorithm_1_is_a_cell_of_notebook_03_that_the_later_notebooks_import():
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    cells = json.loads((root / "notebooks" / "03_gan.ipynb").read_text())["cells"]
+    loop = [cell for cell in cells if cell["cell_type"] == "code"
+            and "class AdversarialModel(" in "".join(cell["source"])]
+    assert len(loop) == 1
+    source, tags = "".join(loop[0]["source"]), loop[0]["metadata"].get("tags", [])
+    assert source.startswith("#@save") and "def train_step" in source and "show-code" in tags
+    assert "train_step" not in vars(adversarial.AdversarialBase)  # the package has no loop
+    assert models.AdversarialModel.train_step.__module__ == "coursekit.models.gan"
+    for later in ("04_infogan", "07_wgan_conditional"):
+        text = (root / "notebooks" / f"{later}.ipynb").read_text()
+        assert "from coursekit.models.gan import AdversarialModel" in text, later

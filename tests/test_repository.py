@@ -63,6 +63,20 @@ def test_readme_lists_every_notebook():
         assert path.stem in readme, f"README.md does not describe {path.name}"
 
 
+def test_readme_first_screen_shows_the_two_commands_and_links_the_details():
+    """The newcomer's page: the two commands before any heading, the plumbing explained
+    (#@save export, and why), and the details one link away."""
+    readme = (ROOT / "README.md").read_text()
+    first_screen = readme.split("\n## ", 1)[0]
+    assert "make lab" in first_screen and "make test" in first_screen
+    for needed in ("#@save", "make export", "coursekit/models/", "coursekit.models.gan",
+                   "%run", "fingerprint", "COURSEKIT_PROFILE", "COURSEKIT_SEED",
+                   "COURSEKIT_DATA_MIRROR", "EXTRAS=gpu", "make bench", "make slides",
+                   "(results/README.md)", "(CONTRIBUTING.md)"):
+        assert needed in readme, f"README.md no longer says {needed!r}"
+    assert (ROOT / "CONTRIBUTING.md").exists() and (ROOT / "results" / "README.md").exists()
+
+
 def _headings(notebook: Path) -> list[str]:
     cells = json.loads(notebook.read_text())["cells"]
     return [line for cell in cells if cell["cell_type"] == "markdown"

@@ -71,6 +71,25 @@ def test_check_names_a_section_without_a_slide(tmp_path):
     assert slides.problems(path) == ["09_new.ipynb: section 1 has no slide"]
 
 
+def test_a_skipped_section_is_self_study_and_must_be_skipped_whole(tmp_path):
+    path = tmp_path / "09_new.ipynb"
+    cells = [markdown("# 09 · New"), markdown("## 1 · First"), markdown("Say why.", ["notes"]),
+             code("1 + 1", ["show-code"]), markdown("## 2 · Appendix", ["skip"]),
+             code("extra()", ["skip"]), markdown("## Summary")]
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    slides.tidy(path)
+    assert slides.problems(path) == []  # section 2 needs neither a slide nor notes
+    assert slides.numbered_sections(json.loads(path.read_text())) == ["1"]
+    cells[5] = code("extra()")
+    path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    slides.tidy(path)
+    assert slides.problems(path) == ["09_new.ipynb cell 5: in a skipped (self-study) section, "
+                                     "but not tagged 'skip': it would join the slide before "
+                                     "the section"]
+
+
 def test_a_deck_loads_nothing_from_outside():
     """The deck's HTML names only files under assets/ (the browser tests check requests)."""
     path = NOTEBOOKS[0]

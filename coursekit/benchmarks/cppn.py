@@ -17,9 +17,10 @@ renderer:
   (one mutation or crossover per child, rendering, PNG encoding), over a scripted session;
 - **GA**: genomes rendered and scored per second at the notebook's GA size.
 
-Timings are wall-clock on a shared machine: the report includes the 1-minute load
-average, since other processes on the same cores slow every number down (the share of
-the peak less so, as the peak is measured under the same load).
+Timings are wall-clock on a shared machine: the report's ``load_average`` (recorded by the
+command at the start and the end of the run) says how busy the cores were, since other
+processes on them slow every number down (the share of the peak less so, as the peak is
+measured under the same load).
 
 - **CPPN-GAN** (section 7): trained from scratch at the profile's sizes (no checkpoint);
   FID and class histogram of 10,000 samples (the budget's ``gan_eval`` in smoke) against
@@ -29,7 +30,6 @@ the peak less so, as the peak is measured under the same load).
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -118,7 +118,6 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     topic.save_gif(image[None, ::4, ::4], out_dir / "cppn-1024-preview.gif")
     gan = _cppn_gan(models, sizes, profile, out_dir)
     return {
-        "load_average_1min_at_end": round(os.getloadavg()[0], 2),  # others' work on the cores
         "architecture": f"x,y,d + z[{Z_DIM}] -> {'x'.join(map(str, HIDDEN))} tanh -> "
                         f"{CHANNELS} sigmoid",
         "render_1024_seconds": round(render_s, 3),

@@ -12,7 +12,8 @@ import tensorflow as tf
 from keras import ops
 
 import coursekit as ck
-from coursekit.adversarial import AdversarialModel
+from coursekit.adversarial import AdversarialBase, loss_and_logs
+from coursekit.gradients import apply_loss
 
 NOISE_DIM = 100
 GENERATOR_LOSSES = ("saturating", "non_saturating")
@@ -43,6 +44,31 @@ def generator_loss(fake_logits, kind="non_saturating"):
 def value_function(real_logits, fake_logits):
     """Monte Carlo estimate of V(D, G) = E log D(x) + E log(1 − D(G(z)))."""
     return -discriminator_loss(real_logits, fake_logits)
+
+
+class AdversarialModel(AdversarialBase):
+    """Algorithm 1 of Goodfellow et al. 2014: k discriminator updates on fresh minibatches,
+    then one generator update. Subclasses define discriminator_loss and generator_loss."""
+
+    def train_step(self, data):
+        images, labels = data if isinstance(data, (tuple, list)) else (data, None)
+        label_batches = self.minibatches(labels)
+        for i, real in enumerate(self.minibatches(images)):     # for k steps:
+            real_labels, m = label_batches[i], tf.shape(real)[0]
+            latent = self.sample_latent(m, self.next_seed())    # m fresh noise samples
+            fake = self.generate_from(latent, real_labels, training=True)
+            with tf.GradientTape() as tape:                     # D ascends V(D, G)
+                d_loss, logs = loss_and_logs(
+                    self.discriminator_loss(real, fake, latent, real_labels))
+            apply_loss(self.d_optimizer, tape, d_loss, self.discriminator_variables)
+            self.track(d_loss=d_loss, **logs)
+        latent = self.sample_latent(m, self.next_seed())        # m fresh noise samples
+        fake_labels = self.sample_labels(m, self.next_seed())
+        with tf.GradientTape() as tape:                         # G descends its loss
+            fake = self.generate_from(latent, fake_labels, training=True)
+            g_loss, logs = loss_and_logs(self.generator_loss(fake, latent, fake_labels))
+        apply_loss(self.g_optimizer, tape, g_loss, self.generator_variables)
+        return self.track(g_loss=g_loss, **logs)
 
 
 class GAN(AdversarialModel):

@@ -13,8 +13,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from coursekit.adversarial import AdversarialModel
-from coursekit.models.gan import discriminator_loss, generator_loss  # notebook 03's losses
+# notebook 03: Algorithm 1's loop and the GAN losses
+from coursekit.models.gan import AdversarialModel, discriminator_loss, generator_loss
 
 
 class Categorical:

@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras import ops
 
 import coursekit as ck
-from coursekit.adversarial import AdversarialModel
+from coursekit.models.gan import AdversarialModel  # notebook 03: Algorithm 1's loop
 
 LATENT_DIM = 128
 N_CLASSES = 10

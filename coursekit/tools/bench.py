@@ -1,13 +1,23 @@
 """Benchmarks: train a notebook's models under a profile and report quality and speed.
 
-    python -m coursekit.tools.bench autoencoders --profile cpu --out reports/autoencoders-cpu.json
+    python -m coursekit.tools.bench autoencoders --profile cpu --seed 7   # or: make bench ...
 
 Each module ``coursekit/benchmarks/<name>.py`` (named after its notebook) provides
 ``benchmark(profile, out_dir)``, which trains the notebook's exported model
 (``coursekit.models``) from scratch (no checkpoint reuse) and returns a dict of metrics; this
 module finds them, seeds the run (``--seed``, default ``$COURSEKIT_SEED`` or the course's
-default), adds wall time and the machine description and writes JSON. Speed and quality are
-measured here, never asserted as wall-clock limits in the tests.
+default), adds what makes a measurement comparable (``date`` in UTC, ISO 8601; ``commit``,
+the project's git HEAD with ``-dirty`` when tracked files differ from it, null outside a
+checkout; ``load_average`` at ``start`` and ``end``, 1/5/15 minutes, which says whether the
+machine was idle; wall time; the machine) and writes JSON. Speed and quality are measured
+here, never asserted as wall-clock limits in the tests.
+
+Results are data: every run writes a new report, ``results/reports/<name>-<profile>-
+seed<seed>-<UTC time>.json`` (``$COURSEKIT_RESULTS_DIR`` names another folder: the tests
+use it, so they never write into the committed one), and ``python -m coursekit.tools.results``
+builds the results page from all of them. The committed folder holds JSON only: the
+generated samples (``.npy``, ``.gif``) go to the ignored ``reports/`` (with ``--out``: next
+to the report).
 
 The benchmarks share ``stopwatch``, ``training_report``, ``save_array`` and
 ``sample_report``, and their reports follow one key convention (``KEYS``, ``RENAMED``,
@@ -24,14 +34,22 @@ import importlib
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..profiles import PROFILE_ENV, PROFILES, check_profile
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
+ROOT = Path(__file__).resolve().parents[2]
+# The project's folders; from an installed wheel (no checkout around it), the current one's.
+PROJECT = ROOT if (ROOT / "pyproject.toml").is_file() else Path(".")
+RESULTS_ENV = "COURSEKIT_RESULTS_DIR"
+RESULTS_DIR = PROJECT / "results" / "reports"  # committed: one JSON file per measurement
+SAMPLES_DIR = PROJECT / "reports"  # ignored: the samples of runs reported into RESULTS_DIR
 
 KEYS = {
     "fid": "Fréchet distance of the samples to the 10,000 MNIST test images (classifier features)",
@@ -46,6 +64,10 @@ KEYS = {
     "train_sequences_per_s": "the same, for sequence models",
     "epochs": "training epochs", "steps": "training steps (updates)", "batch": "minibatch size",
     "wall_seconds": "wall time of the whole benchmark (added by the command)",
+    "date": "when the run started, UTC, ISO 8601 (added by the command)",
+    "commit": "git HEAD of the project, '-dirty' if tracked files differed; null outside a "
+              "checkout (added by the command)",
+    "load_average": "the machine's 1/5/15-minute load at 'start' and 'end' (added by the command)",
 }
 # Names the convention replaces, with the name to use instead.
 RENAMED = {"train_time_s": "train_seconds", "train_s": "train_seconds",
@@ -144,8 +166,65 @@ def machine() -> dict:
     }
 
 
-def run(name: str, profile: str, out: Path, seed: int | None = None) -> dict:
-    """Run benchmark ``name`` under ``profile`` and ``seed``; write and return the report."""
+def git_commit(root: Path = PROJECT) -> str | None:
+    """``root``'s git HEAD, with ``-dirty`` appended when a tracked file differs from it;
+    None when ``root`` is not the top of a git checkout (an installed wheel) or git is
+    missing."""
+    def git(*args):
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True,
+                              timeout=30)
+
+    try:
+        top = git("rev-parse", "--show-toplevel")
+        if top.returncode or Path(top.stdout.strip()).resolve() != Path(root).resolve():
+            return None
+        head = git("rev-parse", "HEAD")
+        if head.returncode:
+            return None  # a repository without commits
+        changes = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return head.stdout.strip() + ("-dirty" if changes.stdout.strip() else "")
+
+
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15-minute load averages (None where the platform has none)."""
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def results_dir() -> Path:
+    """Where new reports go: ``$COURSEKIT_RESULTS_DIR``, else the committed ``results/reports``."""
+    return Path(os.environ.get(RESULTS_ENV) or RESULTS_DIR)
+
+
+def default_report_path(name: str, profile: str, seed: int, started: datetime) -> Path:
+    """A new file per run: ``<results>/<name>-<profile>-seed<seed>-<YYYYMMDDTHHMMSSZ>.json``
+    (``-2``, ``-3``, ... before ``.json`` if a run of the same second is there already)."""
+    stem = f"{name}-{profile}-seed{seed}-{started:%Y%m%dT%H%M%SZ}"
+    path, n = results_dir() / f"{stem}.json", 1
+    while path.exists():
+        n += 1
+        path = results_dir() / f"{stem}-{n}.json"
+    return path
+
+
+def samples_dir(out: Path) -> Path:
+    """Where a run's arrays go: next to its report, except in the committed folder (JSON
+    only), whose runs put them in the ignored ``reports/``."""
+    out = Path(out)
+    return SAMPLES_DIR if out.parent.resolve() == RESULTS_DIR.resolve() else out.parent
+
+
+def run(name: str, profile: str, out: Path | None = None, seed: int | None = None) -> dict:
+    """Run benchmark ``name`` under ``profile`` and ``seed``; write the report to ``out``
+    (default: a new file in ``results_dir()``) and return it."""
     if name not in available():
         raise SystemExit(f"Unknown benchmark {name!r}; choose one of {', '.join(available())}.")
     check_profile(profile)
@@ -153,16 +232,21 @@ def run(name: str, profile: str, out: Path, seed: int | None = None) -> dict:
     from ..device import setup
 
     info = setup(seed=seed)
+    started, load_at_start, commit = utc_now(), load_average(), git_commit()
+    out = Path(out) if out else default_report_path(name, profile, info.seed, started)
     module = importlib.import_module(f"coursekit.benchmarks.{name}")
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    metrics = module.benchmark(profile, out.parent)
+    metrics = module.benchmark(profile, samples_dir(out))
     report = {
         "benchmark": name,
         "profile": profile,
         "seed": info.seed,
         "precision": info.precision,
+        "date": started.isoformat(),
+        "commit": commit,
         "wall_seconds": round(time.perf_counter() - start, 1),
+        "load_average": {"start": load_at_start, "end": load_average()},
         **metrics,
         "machine": machine(),
     }
@@ -182,13 +266,13 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=None,
                         help="the run's seed (default $COURSEKIT_SEED, else the course's)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="JSON report path (default reports/NAME-PROFILE-seedS.json)")
+                        help="JSON report path (default: a new file in results/reports, or in "
+                             f"${RESULTS_ENV}: NAME-PROFILE-seedS-UTCTIME.json)")
     args = parser.parse_args(argv)
     from ..device import seed_from_environment
 
     seed = seed_from_environment() if args.seed is None else args.seed
-    out = args.out or Path("reports") / f"{args.name}-{args.profile}-seed{seed}.json"
-    run(args.name, args.profile, out, seed)
+    run(args.name, args.profile, args.out, seed)
 
 
 if __name__ == "__main__":

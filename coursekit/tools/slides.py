@@ -144,6 +144,8 @@ def problems(path: Path, lesson: bool = True) -> list[str]:
     for section in numbered_sections(notebook):
         if section not in slide_sections(notebook):
             found.append(f"{path.name}: section {section} has no slide")
+    found += [f"{path.name} cell {index}: in a skipped (self-study) section, but not tagged "
+              f"'skip': it would join the slide before the section" for index in _leaks(cells)]
     return found + (lesson_problems(notebook, path.name) if lesson else [])
 
 
@@ -197,9 +199,24 @@ def lesson_problems(notebook: dict, name: str) -> list[str]:
     return found
 
 
+def _leaks(cells: list) -> list[int]:
+    """Cells of a section whose ``## `` heading is tagged ``skip`` that are not skipped too."""
+    leaks, skipped = [], False
+    for index, cell in enumerate(cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "markdown" and _source(cell).lstrip().startswith("## "):
+            skipped = "skip" in tags
+        elif skipped and "skip" not in tags:
+            leaks.append(index)
+    return leaks
+
+
 def numbered_sections(notebook: dict) -> list[str]:
-    """The numbers of the notebook's ``## N · ...`` sections, in order."""
+    """The numbers of the notebook's ``## N · ...`` sections in the deck, in order. A section
+    whose heading cell is tagged ``skip`` is self-study (02's appendix): lab only, it needs
+    neither a slide nor speaker notes."""
     return [n for cell in notebook["cells"] if cell["cell_type"] == "markdown"
+            and "skip" not in cell.get("metadata", {}).get("tags", [])
             for n in NUMBERED_SECTION.findall(_source(cell))]
 
 
@@ -264,6 +281,33 @@ def execute(notebook, path: Path, timeout: int = 1800):
     return notebook
 
 
+RICH_TEXT = '<pre style="white-space:pre;'  # how Keras's model.summary() (rich) prints
+
+
+def merged_text_outputs(outputs: list) -> list:
+    """A code cell's outputs with each run of text (printed lines, one per epoch, and
+    Keras's rich-printed summaries) merged into one stdout stream: the deck shows it as one
+    box of a few lines that scrolls (the deck's CSS), so a training log fits its slide."""
+    import nbformat
+
+    merged = []
+    for output in outputs:
+        data = output.get("data", {})
+        text = None
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            text = output["text"]
+        elif str(data.get("text/html", "")).startswith(RICH_TEXT) and "text/plain" in data:
+            text = data["text/plain"].rstrip("\n") + "\n"
+        if text is None:
+            merged.append(output)
+        elif merged and merged[-1].get("output_type") == "stream" \
+                and merged[-1].get("name") == "stdout":
+            merged[-1]["text"] += text
+        else:
+            merged.append(nbformat.v4.new_output("stream", name="stdout", text=text))
+    return merged
+
+
 def deck_html(notebook, name: str) -> str:
     """The reveal.js deck of ``notebook`` (an nbformat node), loading ``assets/`` only."""
     from nbconvert import SlidesExporter
@@ -271,6 +315,8 @@ def deck_html(notebook, name: str) -> str:
     for cell in notebook.cells:
         if cell.cell_type == "code" and SHOW_CODE not in cell.metadata.get("tags", []):
             cell.metadata.setdefault("transient", {})["remove_source"] = True
+        if cell.cell_type == "code":
+            cell.outputs = merged_text_outputs(cell.get("outputs", []))
     exporter = SlidesExporter(
         extra_template_paths=[str(TEMPLATES)],
         template_file="deck.html.j2",

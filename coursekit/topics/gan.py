@@ -1,6 +1,6 @@
 """Infrastructure for notebook 03_gan: its budget, the 1-D toy's helpers, a copying check.
 
-The GAN itself (losses, the ``GAN`` subclass of ``adversarial.AdversarialModel``, the MLP,
+The GAN itself (losses, Algorithm 1's loop ``AdversarialModel``, its ``GAN`` subclass, the MLP,
 DCGAN and toy networks) is written in the notebook's ``#@save`` cells and exported to
 ``coursekit.models.gan``; the benchmark (``python -m coursekit.tools.bench gan``) trains that
 code. Introduced in 03_gan.

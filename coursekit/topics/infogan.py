@@ -1,7 +1,7 @@
 """Infrastructure for notebook 04_infogan: its budget and the measurements of its codes.
 
 The InfoGAN itself (the latent specification, the networks with Q sharing D's body, the
-information loss, the ``InfoGAN`` subclass of ``adversarial.AdversarialModel``) is written
+information loss, the ``InfoGAN`` subclass of 03's ``AdversarialModel``) is written
 in the notebook's ``#@save`` cells and exported to ``coursekit.models.infogan``. Here: the
 sizes of each profile, matching categories to digits (Hungarian algorithm), the
 principal-axis angle and the ink width of digit images, and a recorder of the

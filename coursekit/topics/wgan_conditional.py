@@ -1,7 +1,7 @@
 """Infrastructure for notebook 07_wgan_conditional: its budget and its measurements.
 
 The models themselves (the gradient penalty, the ``WGANGP`` and ``ConditionalWGANGP``
-subclasses of ``adversarial.AdversarialModel``, the paper's MNIST networks) are written in
+subclasses of 03's ``AdversarialModel``, the paper's MNIST networks) are written in
 the notebook's ``#@save`` cells and exported to ``coursekit.models.wgan_conditional``. Here:
 the sizes of each profile, the two distances of the disjoint-supports demonstration
 (Jensen–Shannon on a grid, Wasserstein-1 from quantiles), a recorder of the critic's

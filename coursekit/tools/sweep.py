@@ -1,0 +1,156 @@
+"""The seed sweep: every notebook on several seeds, each claim's value and margin on each.
+
+``python -m coursekit.tools.sweep --seeds 1234 7 11 12 13 [--profile smoke] [notebooks...]``
+(``make seeds SEEDS="1234 7 11 12 13"``) executes each notebook top to bottom on each seed,
+every seed in a fresh cache of its own (``data/sweeps/<time>/seed<seed>/``: nothing trained
+on one seed is reused on another; the MNIST classifier that scores samples is the one
+thing copied in, since it is deliberately the same on every seed). Each ``ck.check`` of a
+run appends its claim, value, bound and margin to the run's file (``$COURSEKIT_CHECKS``);
+a plain ``assert`` that fails, or any other error, is recorded with its cell.
+
+The report, a new JSON file in ``results/reports/`` (``sweep-<profile>-<time>.json``),
+lists every run (notebook, seed, seconds, errors, checks) and every claim with its value
+on each seed and its smallest relative margin across them; the results page shows it.
+Not part of ``make test``: it costs one notebook stage per seed. Run it before resolving
+an issue that changes a notebook's code or sizes, and whenever a claim changes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..checks import CHECKS_ENV
+from ..profiles import check_profile
+from .bench import default_report_path, git_commit, load_average, machine, utc_now
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+CLASSIFIER = Path("models") / "mnist_classifier_v2.keras"  # seed-independent by design
+# producers first: 02 reuses 01's models, 03 02's VAE, 04-07 03's classifier checks
+ORDER = ("01_autoencoders", "06_cppn", "02_vae", "03_gan", "05_pokemon_lstm",
+         "07_wgan_conditional", "04_infogan")
+
+
+def run_one(notebook: Path, seed: int, profile: str, cache: Path, out: Path,
+            timeout: int) -> dict:
+    """Execute ``notebook`` on ``seed`` into ``out`` (cache ``cache``): its checks and errors."""
+    checks = out / f"{notebook.stem}-seed{seed}.checks.jsonl"
+    checks.unlink(missing_ok=True)
+    env = {**os.environ, "COURSEKIT_SEED": str(seed), "COURSEKIT_PROFILE": profile,
+           "COURSEKIT_DATA_DIR": str(cache), "COURSEKIT_STATIC_WIDGETS": "1",
+           CHECKS_ENV: str(checks)}
+    executed = out / f"{notebook.stem}-seed{seed}.ipynb"
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+         "--allow-errors", f"--ExecutePreprocessor.timeout={timeout}",
+         "--output-dir", str(out), "--output", executed.name, str(notebook)],
+        cwd=notebook.parent, env=env, capture_output=True, text=True)
+    seconds = round(time.perf_counter() - start, 1)
+    errors = []
+    if executed.exists():
+        cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+        errors = [{"cell": i, "error": o["ename"], "message": o["evalue"][:500]}
+                  for i, cell in enumerate(cells) for o in cell.get("outputs", [])
+                  if o.get("output_type") == "error"]
+    if done.returncode and not errors:
+        errors = [{"cell": None, "error": "nbconvert", "message": done.stderr[-500:]}]
+    found = [json.loads(line) for line in checks.read_text(encoding="utf-8").splitlines()
+             if line.strip()] if checks.exists() else []
+    return {"notebook": notebook.stem, "seed": seed, "seconds": seconds,
+            "passed": not errors and all(c["passed"] for c in found),
+            "errors": errors, "checks": found}
+
+
+def claims(runs: list[dict]) -> list[dict]:
+    """Every claim, by notebook, with its value and relative margin on each seed."""
+    table: dict[tuple, dict] = {}
+    for run in runs:
+        for n, check in enumerate(run["checks"]):
+            key = (run["notebook"], check["claim"])
+            entry = table.setdefault(key, {"notebook": run["notebook"], "claim": check["claim"],
+                                           "op": check["op"], "order": n, "seeds": {}})
+            entry["seeds"][str(run["seed"])] = {k: check[k] for k in
+                                                ("value", "bound", "tol", "passed", "margin",
+                                                 "relative_margin")}
+    rows = []
+    for entry in sorted(table.values(), key=lambda e: (ORDER.index(e["notebook"])
+                                                       if e["notebook"] in ORDER else 99,
+                                                       e["order"])):
+        relative = [s["relative_margin"] for s in entry["seeds"].values()
+                    if s["relative_margin"] is not None]
+        entry["min_relative_margin"] = min(relative) if relative else None
+        entry["passed_on_every_seed"] = all(s["passed"] for s in entry["seeds"].values())
+        rows.append({k: v for k, v in entry.items() if k != "order"})
+    return rows
+
+
+def sweep(notebooks: list[Path], seeds: list[int], profile: str, jobs: int = 2,
+          timeout: int = 1800, work: Path | None = None, classifier_from: Path | None = None,
+          report: Path | None = None) -> dict:
+    started = utc_now()
+    work = Path(work or ROOT / "data" / "sweeps" / f"{started:%Y%m%dT%H%M%SZ}")
+    source = Path(classifier_from or os.environ.get("COURSEKIT_DATA_DIR") or ROOT / "data")
+    tasks = []
+    for seed in seeds:
+        cache = work / f"seed{seed}"
+        (cache / CLASSIFIER.parent).mkdir(parents=True, exist_ok=True)
+        if (source / CLASSIFIER).is_file():
+            shutil.copy2(source / CLASSIFIER, cache / CLASSIFIER)
+        order = sorted(notebooks, key=lambda p: ORDER.index(p.stem) if p.stem in ORDER else 99)
+        tasks += [(notebook, seed, cache) for notebook in order]
+    load_at_start, commit = load_average(), git_commit()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        runs = list(pool.map(lambda t: run_one(t[0], t[1], profile, t[2], work, timeout), tasks))
+    for run in runs:
+        state = "passed" if run["passed"] else f"FAILED {run['errors'][:1] or ''}"
+        print(f"{run['notebook']} seed {run['seed']}: {run['seconds']} s, "
+              f"{len(run['checks'])} checks, {state}")
+    result = {"benchmark": "sweep", "profile": profile, "seed": None,
+              "seed_note": "one run per seed of `seeds`", "seeds": seeds,
+              "notebooks": [p.stem for p in notebooks], "date": started.isoformat(),
+              "commit": commit, "load_average": {"start": load_at_start, "end": load_average()},
+              "wall_seconds": round((utc_now() - started).total_seconds(), 1),
+              "passed": all(r["passed"] for r in runs), "claims": claims(runs), "runs": runs,
+              "machine": machine()}
+    out = Path(report) if report else default_report_path("sweep", profile, "s", started)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=1, default=str, ensure_ascii=False) + "\n")
+    os.replace(tmp, out)
+    print(f"report written to {out}")
+    return result
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m coursekit.tools.sweep", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to run (default: every notebook)")
+    parser.add_argument("--seeds", nargs="+", type=int, required=True)
+    parser.add_argument("--profile", default="smoke")
+    parser.add_argument("--jobs", type=int, default=2, help="notebooks run side by side")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--report", type=Path, help="where to write the report")
+    args = parser.parse_args(argv)
+    check_profile(args.profile)
+    notebooks = ([p.resolve() for p in args.notebooks]
+                 or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")))
+    missing = [str(p) for p in notebooks if not p.is_file()]
+    if missing:
+        raise SystemExit(f"no such notebook: {', '.join(missing)}")
+    result = sweep(notebooks, args.seeds, args.profile, args.jobs, args.timeout,
+                   report=args.report)
+    raise SystemExit(0 if result["passed"] else 1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,121 @@
+"""The results page and the committed reports it is built from (coursekit/tools/results.py)."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from coursekit.tools import results
+
+ROOT = results.ROOT
+
+
+def test_the_committed_page_is_up_to_date_with_the_reports():
+    reports = results.load_reports()
+    assert len(reports) >= 7, "the committed reports are missing"
+    assert results.PAGE.read_text(encoding="utf-8") == results.render(reports), (
+        "results/README.md is stale: run `make results`")
+    assert results.stale() == []
+
+
+def _git(*args):
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+
+
+def test_every_committed_report_says_machine_date_commit_seed_and_profile():
+    commits = set()
+    for path, report in results.load_reports():
+        assert results.problems(report) == [], (path.name, results.problems(report))
+        assert report["machine"].get("cpu_count") and "gpus" in report["machine"], path.name
+        assert report["benchmark"] == path.name.split("-")[0], path.name  # named after it
+        commit = report["commit"]
+        assert commit is None or re.fullmatch(r"[0-9a-f]{40}(-dirty)?", commit), path.name
+        if "source" in report:  # transcribed from the README's history
+            recorded = report["recorded_in"]
+            assert "README.md" in report["source"] and report["as_written"], path.name
+            assert re.fullmatch(r"[0-9a-f]{40}", recorded["commit"]), path.name
+            assert recorded["date"].startswith("2026-"), path.name
+            commits |= {recorded["commit"], *([commit] if commit else [])}
+    # the commits named are real ones of this history (where the clone has it)
+    if _git("rev-parse", "--is-shallow-repository").stdout.strip() == "false":
+        missing = [c for c in sorted(commits) if _git("cat-file", "-e", f"{c}^{{commit}}")
+                   .returncode]
+        assert not missing, missing
+
+
+def test_readme_is_at_most_10_kb():
+    size = len((ROOT / "README.md").read_bytes())
+    assert size <= 10 * 1024, f"README.md is {size} bytes: move details to CONTRIBUTING.md"
+
+
+def _report(seed, fid, **extra):
+    return {"benchmark": "gan", "profile": "cpu", "seed": seed, "precision": "float32",
+            "date": f"2027-01-0{seed}T10:00:00+00:00", "commit": "a" * 40, "wall_seconds": 100.0,
+            "load_average": {"start": [0.5, 0.4, 0.3], "end": [1.25, 0.6, 0.4]}, "fid": fid,
+            "train_images_per_s": 900.0, "vae": {"fid": 30.0},
+            "machine": {"cpu_count": 2, "processor": "x86_64", "gpus": [],
+                        "tensorflow": "2.21.0"}, **extra}
+
+
+def _write(folder, name, report):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(json.dumps(report))
+
+
+def test_a_row_per_report_and_the_spread_over_seeds(tmp_path):
+    reports = tmp_path / "results" / "reports"
+    for seed, fid in ((1, 3.68), (2, 3.81), (3, 3.80)):
+        _write(reports, f"gan-cpu-seed{seed}-x.json", _report(seed, fid))
+    page = tmp_path / "results" / "README.md"
+    results.main(["--reports", str(reports), "--page", str(page)])
+    text = page.read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| 2027-01-0")]
+    assert len(rows) == 3
+    assert "| aaaaaaa | 1 | cpu | 2 cores x86_64, no GPU, TF 2.21.0 | 0.5 → 1.2 | 3.7 |" in rows[0]
+    assert "[json](reports/gan-cpu-seed1-x.json)" in rows[0]
+    assert "| commit aaaaaaa | cpu | 1 / 2 / 3 | 3.8 ± 0.1 | 30.0 |" in text  # mean ± sd
+    assert "100 s" in text and "900" in text
+
+
+def test_a_stale_page_fails_the_check_and_names_it(tmp_path, capsys):
+    reports, page = tmp_path / "reports", tmp_path / "page" / "README.md"
+    _write(reports, "gan-cpu-seed1-x.json", _report(1, 20.0))
+    results.main(["--reports", str(reports), "--page", str(page)])
+    with pytest.raises(SystemExit) as done:
+        results.main(["--check", "--reports", str(reports), "--page", str(page)])
+    assert done.value.code == 0
+
+    _write(reports, "gan-cpu-seed2-y.json", _report(2, 21.0))  # a new report, page not rebuilt
+    with pytest.raises(SystemExit) as done:
+        results.main(["--check", "--reports", str(reports), "--page", str(page)])
+    assert done.value.code == 1
+    assert f"{page} is stale: run `make results`" in capsys.readouterr().err
+
+
+def test_the_check_names_a_report_that_is_not_comparable(tmp_path, capsys):
+    reports, page = tmp_path / "reports", tmp_path / "README.md"
+    incomplete = _report(1, 20.0)
+    del incomplete["date"], incomplete["load_average"]
+    incomplete["seed"] = None
+    _write(reports, "gan-cpu-seed1-x.json", incomplete)
+    results.main(["--reports", str(reports), "--page", str(page)])
+    with pytest.raises(SystemExit) as done:
+        results.main(["--check", "--reports", str(reports), "--page", str(page)])
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    for problem in ("no 'date'", "no 'load_average'", "'seed' is null without a 'seed_note'"):
+        assert f"gan-cpu-seed1-x.json: {problem}" in err, err
+
+
+def test_the_committed_page_goes_stale_when_a_report_is_added(tmp_path):
+    """The real page and reports, copied: one more report makes `--check` fail."""
+    reports = tmp_path / "results" / "reports"
+    shutil.copytree(results.REPORTS, reports)
+    page = tmp_path / "results" / "README.md"
+    shutil.copy(results.PAGE, page)
+    assert results.stale(reports, page) == []
+    _write(reports, "gan-cpu-seed9-new.json", _report(9, 19.0))
+    assert results.stale(reports, page) == [f"{page} is stale: run `make results` (python -m "
+                                            "coursekit.tools.results) and commit it"]
