@@ -15,11 +15,14 @@ import numpy as np
 from ..device import seed_for
 from ..profiles import Budget
 
-# smoke is the shortest run whose asserts hold: on half the images (train_subset=30000, so
-# half the steps) the 30-D autoencoder stays above PCA's error (16.5 and 16.8 against 13.9 on
-# seeds 1234 and 7) and the convolutional one at 47-49 against the 15.3 allowed.
+# smoke is the shortest run whose asserts hold on every seed swept: on half the images
+# (train_subset=30000, so half the steps) the 30-D autoencoder stays above PCA's error (16.5
+# and 16.8 against 13.9 on seeds 1234 and 7) and the convolutional one at 47-49 against the
+# 15.3 allowed. One convolutional epoch (469 steps) ends at about PCA's error (13.2, 14.4 and
+# 15.2 on seeds 1234, 7 and 11 against 15.25 allowed), so the claim "within 10% of PCA" was
+# a coin toss: two epochs, and two for the denoiser that is compared with it.
 BUDGET = Budget(
-    smoke=dict(batch=128, epochs_2d=2, epochs_30d=2, epochs_conv=1, epochs_denoise=1,
+    smoke=dict(batch=128, epochs_2d=2, epochs_30d=2, epochs_conv=2, epochs_denoise=2,
                train_subset=60000, tsne_points=500, labelled=100, features_repeats=5),
     cpu=dict(batch=128, epochs_2d=10, epochs_30d=20, epochs_conv=5, epochs_denoise=5,
              train_subset=60000, tsne_points=2000, labelled=100, features_repeats=20),
