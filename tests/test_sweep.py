@@ -49,3 +49,68 @@ def test_a_sweep_reports_each_claim_on_each_seed(tmp_path):
     assert "| 91 | the seed ends in a digit below 5 | < | 5 | 4 | **7 ✗** | -40.0% |" in page
     assert "a plain assert that fails on seed 7" in page
     assert results.problems(result) == []
+
+
+def test_an_update_reruns_one_notebook_and_keeps_the_others_runs(tmp_path):
+    seed = "import os\nseed = int(os.environ['COURSEKIT_SEED'])\nimport coursekit as ck"
+    first = _notebook(tmp_path / "91_first.ipynb", seed,
+                      "ck.check(seed, '>', 0, 'the seed is positive')")
+    second = _notebook(tmp_path / "92_second.ipynb", seed,
+                       "ck.check(seed % 10, '<', 5, 'the seed ends in a digit below 5')")
+    earlier = tmp_path / "earlier.json"
+    before = sweep.sweep([first, second], [1234, 7], "smoke", jobs=2, timeout=120,
+                         work=tmp_path / "w1", classifier_from=tmp_path, report=earlier)
+    assert not before["passed"]
+    # the fix: the claim of 92 made true on every seed; only 92 runs again
+    _notebook(second, seed, "ck.check(seed % 10, '<', 10, 'the seed ends in a digit')")
+    after = sweep.sweep([second], [1234, 7], "smoke", jobs=2, timeout=120,
+                        work=tmp_path / "w2", classifier_from=tmp_path,
+                        report=tmp_path / "after.json", update=earlier)
+    assert after["passed"] and after["updated_from"] == "earlier.json"
+    assert after["notebooks"] == ["91_first", "92_second"] and after["seeds"] == [1234, 7]
+    runs = {(r["notebook"], r["seed"]): r for r in after["runs"]}
+    assert len(after["runs"]) == 4
+    kept = {(r["notebook"], r["seed"]): r for r in before["runs"]}
+    assert runs[("91_first", 7)]["checks"] == kept[("91_first", 7)]["checks"]
+    assert runs[("91_first", 7)]["date"] == before["date"]
+    assert runs[("92_second", 7)]["date"] == after["date"]
+    assert [c["claim"] for c in after["claims"]] == ["the seed is positive",
+                                                     "the seed ends in a digit"]
+    page = results.render([(tmp_path / "after.json", after)], tmp_path / "README.md")
+    assert "Updates earlier.json; runs by commit:" in page and "every run passed (4 runs)" in page
+
+
+def test_an_update_of_another_profile_is_refused(tmp_path):
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps({"profile": "cpu", "runs": [], "seeds": []}))
+    try:
+        sweep.sweep([], [1], "smoke", work=tmp_path / "w", update=earlier)
+    except SystemExit as error:
+        assert "the 'cpu' profile" in str(error)
+    else:
+        raise AssertionError("an update across profiles was accepted")
+
+
+def test_an_interrupted_sweep_is_collected_from_its_work_folder(tmp_path):
+    seed = "import os\nseed = int(os.environ['COURSEKIT_SEED'])\nimport coursekit as ck"
+    first = _notebook(tmp_path / "91_first.ipynb", seed,
+                      "ck.check(seed % 10, '<', 5, 'the seed ends in a digit below 5')")
+    work = tmp_path / "work"
+    ran = sweep.sweep([first], [1234, 7], "smoke", jobs=2, timeout=120, work=work,
+                      classifier_from=tmp_path, report=tmp_path / "ran.json")
+    (work / "91_first-seed7.ipynb").unlink()  # as if seed 7 was still running when stopped
+    got = sweep.sweep([], [1234, 7], "smoke", work=tmp_path / "unused", collect=work,
+                      report=tmp_path / "collected.json")
+    assert [(r["notebook"], r["seed"]) for r in got["runs"]] == [("91_first", 1234)]
+    assert got["seeds"] == [1234] and got["commit"] == ran["commit"]
+    assert got["date"] == ran["date"] and got["collected_from"] == str(work)
+    kept = next(r for r in ran["runs"] if r["seed"] == 1234)
+    assert got["runs"][0]["checks"] == kept["checks"] and got["runs"][0]["seconds"] > 0
+    assert results.problems(got) == []
+    (work / sweep.STARTED).unlink()
+    try:
+        sweep.sweep([], [1234], "smoke", collect=work, report=tmp_path / "again.json")
+    except SystemExit as error:
+        assert "sweep-started.json is missing" in str(error)
+    else:
+        raise AssertionError("runs of an unknown commit were collected")

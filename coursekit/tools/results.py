@@ -367,6 +367,17 @@ def _claim_value(seed: dict) -> str:
     return text if seed.get("passed") else f"**{text} ✗**"
 
 
+def _runs_by_commit(report: dict) -> str:
+    """An updated sweep (``sweep --update``): which notebooks ran at which commit."""
+    by_commit: dict[str, list[str]] = {}
+    for run in report.get("runs", []):
+        names = by_commit.setdefault(commit_label(run), [])
+        if run["notebook"][:2] not in names:
+            names.append(run["notebook"][:2])
+    return ("Updates " + str(report["updated_from"]) + "; runs by commit: " + "; ".join(
+        f"{commit} ({', '.join(names)})" for commit, names in by_commit.items()) + ".")
+
+
 def sweep_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -> list[str]:
     """The seed sweeps (``coursekit.tools.sweep``): the newest one of each profile in full,
     every claim with its value on each seed and its smallest relative margin; older ones
@@ -386,6 +397,8 @@ def sweep_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -
                   f"{wall(report)} · [json]({link}) · "
                   + (f"**failed: {', '.join(failed)}**" if failed else
                      f"every run passed ({len(runs)} runs)"), ""]
+        if report.get("updated_from"):
+            lines += [_runs_by_commit(report), ""]
         rows = []
         for claim in report.get("claims", []):
             by_seed = claim.get("seeds", {})
