@@ -114,3 +114,20 @@ def test_an_interrupted_sweep_is_collected_from_its_work_folder(tmp_path):
         assert "sweep-started.json is missing" in str(error)
     else:
         raise AssertionError("runs of an unknown commit were collected")
+
+
+def test_a_sweep_runs_the_notebooks_as_they_were_when_it_started(tmp_path):
+    path = tmp_path / "91_first.ipynb"
+    edited = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import coursekit as ck\nck.check(0, '==', 1, 'the edited notebook')")])
+    edit = ("import nbformat\n"
+            f"nbformat.write(nbformat.reads({nbformat.writes(edited)!r}, as_version=4), "
+            f"{str(path)!r})")
+    _notebook(path, "import coursekit as ck", "ck.check(1, '==', 1, 'the original notebook')",
+              edit)  # the first run edits the notebook's file, as a person might mid-sweep
+    result = sweep.sweep([path], [1234, 7], "smoke", jobs=1, timeout=120,
+                         work=tmp_path / "work", classifier_from=tmp_path,
+                         report=tmp_path / "sweep.json")
+    assert "the edited notebook" in path.read_text()
+    assert result["passed"], [r["errors"] for r in result["runs"]]
+    assert [c["claim"] for c in result["claims"]] == ["the original notebook"]

@@ -4,7 +4,9 @@
 (``make seeds SEEDS="1234 7 11 12 13"``) executes each notebook top to bottom on each seed,
 every seed in a fresh cache of its own (``data/sweeps/<time>/seed<seed>/``: nothing trained
 on one seed is reused on another; the MNIST classifier that scores samples is the one
-thing copied in, since it is deliberately the same on every seed). Each ``ck.check`` of a
+thing copied in, since it is deliberately the same on every seed). The notebooks are copied
+into the work folder when the sweep starts and run from there, so that an edit made
+during a sweep does not reach its later runs. Each ``ck.check`` of a
 run appends its claim, value, bound and margin to the run's file (``$COURSEKIT_CHECKS``);
 a plain ``assert`` that fails, or any other error, is recorded with its cell.
 
@@ -44,8 +46,9 @@ ORDER = ("01_autoencoders", "06_cppn", "02_vae", "03_gan", "05_pokemon_lstm",
 
 
 def run_one(notebook: Path, seed: int, profile: str, cache: Path, out: Path,
-            timeout: int) -> dict:
-    """Execute ``notebook`` on ``seed`` into ``out`` (cache ``cache``): its checks and errors."""
+            timeout: int, cwd: Path | None = None) -> dict:
+    """Execute ``notebook`` on ``seed`` into ``out`` (cache ``cache``), in ``cwd`` (default:
+    the notebook's folder): its checks and errors."""
     checks = out / f"{notebook.stem}-seed{seed}.checks.jsonl"
     checks.unlink(missing_ok=True)
     env = {**os.environ, "COURSEKIT_SEED": str(seed), "COURSEKIT_PROFILE": profile,
@@ -57,7 +60,7 @@ def run_one(notebook: Path, seed: int, profile: str, cache: Path, out: Path,
         [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
          "--allow-errors", f"--ExecutePreprocessor.timeout={timeout}",
          "--output-dir", str(out), "--output", executed.name, str(notebook)],
-        cwd=notebook.parent, env=env, capture_output=True, text=True)
+        cwd=cwd or notebook.parent, env=env, capture_output=True, text=True)
     seconds = round(time.perf_counter() - start, 1)
     failure = done.stderr[-500:] if done.returncode else None
     return finished_run(out, notebook.stem, seed, seconds, failure)
@@ -164,6 +167,13 @@ def sweep(notebooks: list[Path], seeds: list[int], profile: str, jobs: int = 2,
             shutil.copy2(source / CLASSIFIER, cache / CLASSIFIER)
         order = sorted(notebooks, key=lambda p: ORDER.index(p.stem) if p.stem in ORDER else 99)
         tasks += [(notebook, seed, cache) for notebook in order]
+    # the notebooks as they are now: an edit during the sweep must not change what later
+    # runs execute, since the report names the commit the sweep started at
+    snapshot = work / "notebooks"
+    if tasks:
+        snapshot.mkdir(parents=True, exist_ok=True)
+        for notebook in notebooks:
+            shutil.copy2(notebook, snapshot / notebook.name)
     load_at_start, commit = load_average(), git_commit()
     if collect:
         begun = _started(collect)
@@ -181,8 +191,8 @@ def sweep(notebooks: list[Path], seeds: list[int], profile: str, jobs: int = 2,
             {"commit": commit, "date": started.isoformat(), "profile": profile,
              "seeds": seeds, "notebooks": [p.stem for p in notebooks]}, indent=1) + "\n")
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            runs = list(pool.map(lambda t: run_one(t[0], t[1], profile, t[2], work, timeout),
-                                 tasks))
+            runs = list(pool.map(lambda t: run_one(snapshot / t[0].name, t[1], profile, t[2],
+                                                   work, timeout, cwd=t[0].parent), tasks))
     for run in runs:
         run.update(commit=commit, date=started.isoformat())
     names, all_seeds = [p.stem for p in notebooks], list(seeds)
