@@ -105,7 +105,8 @@ def test_an_interrupted_sweep_is_collected_from_its_work_folder(tmp_path):
     assert got["seeds"] == [1234] and got["commit"] == ran["commit"]
     assert got["date"] == ran["date"] and got["collected_from"] == str(work)
     kept = next(r for r in ran["runs"] if r["seed"] == 1234)
-    assert got["runs"][0]["checks"] == kept["checks"] and got["runs"][0]["seconds"] > 0
+    assert got["runs"][0]["checks"] == kept["checks"]
+    assert got["runs"][0]["seconds"] >= 0  # from the cells' execution times (None without)
     assert results.problems(got) == []
     (work / sweep.STARTED).unlink()
     try:
