@@ -183,7 +183,6 @@ def sweep(notebooks: list[Path], seeds: list[int], profile: str, jobs: int = 2,
         seeds = [seed for seed in begun.get("seeds", sorted(ran)) if seed in ran]
         runs.sort(key=lambda r: (seeds.index(r["seed"]),
                                  ORDER.index(r["notebook"]) if r["notebook"] in ORDER else 99))
-        load_at_start = None
         notebooks = [Path(n) for n in dict.fromkeys(r["notebook"] for r in runs)]
     else:
         work.mkdir(parents=True, exist_ok=True)
