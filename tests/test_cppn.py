@@ -91,7 +91,7 @@ def test_activations_match_their_definitions():
                                2 / (1 + np.exp(-topic.ANJI_SLOPE * v)) - 1, atol=1e-6)
     np.testing.assert_allclose(topic.activation("gaussian")(v),
                                np.exp(-topic.ANJI_SLOPE * v * v), atol=1e-6)
-    assert set(topic.PICBREEDER_ACTIVATIONS) <= set(topic.ACTIVATIONS)
+    assert set(topic.EVOLVED_ACTIVATIONS) <= set(topic.ACTIVATIONS)
     with np.errstate(all="raise"):  # no overflow for large inputs
         assert topic.activation("bipolar_sigmoid")(np.float32([1e4, -1e4])).tolist() == [1, -1]
 
@@ -221,7 +221,7 @@ def test_each_child_gets_exactly_one_mutation():
                      "change_activation": (0, 1, 0, 0)}[name]
         assert (weights, acts, extra_nodes, extra_edges) == signature, name
     assert seen == set(models.MUTATION_WEIGHTS)
-    assert all(a in topic.PICBREEDER_ACTIVATIONS for a in
+    assert all(a in topic.EVOLVED_ACTIVATIONS for a in
                (n.activation for n in genome.nodes.values() if n.kind != "input"))
 
 

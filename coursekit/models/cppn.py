@@ -19,8 +19,8 @@ from coursekit.models.gan import (  # notebook 03's game and discriminator (sect
 )
 from coursekit.topics.cppn import (
     COLOUR_OUTPUTS,
+    EVOLVED_ACTIVATIONS,
     INPUT_LABELS,
-    PICBREEDER_ACTIVATIONS,
     ConnectionGene,
     CPPNError,
     Genome,
@@ -125,11 +125,11 @@ class InnovationTracker:
 
 def minimal_genome(tracker: InnovationTracker, rng, weight_std=1.0) -> Genome:
     """NEAT's start: every input wired to every output, no hidden node, random weights;
-    each output's activation drawn from Picbreeder's set."""
+    each output's activation drawn from ``EVOLVED_ACTIVATIONS``."""
     nodes = {i: NodeGene(i, "input", "identity", label) for i, label in enumerate(INPUT_LABELS)}
     for k, label in enumerate(tracker.outputs):
         i = len(INPUT_LABELS) + k
-        nodes[i] = NodeGene(i, "output", str(rng.choice(PICBREEDER_ACTIVATIONS)), label)
+        nodes[i] = NodeGene(i, "output", str(rng.choice(EVOLVED_ACTIVATIONS)), label)
     genome = Genome(nodes)
     for source in range(len(INPUT_LABELS)):
         for target in genome.outputs:
@@ -139,7 +139,7 @@ def minimal_genome(tracker: InnovationTracker, rng, weight_std=1.0) -> Genome:
     return genome
 
 
-# Picbreeder's mutation weights: each child gets exactly one mutation, drawn with these odds.
+# The course's mutation odds (our choice): each child gets exactly one mutation, so drawn.
 MUTATION_WEIGHTS = {"change_weights": 10, "add_connection": 6, "add_node": 4,
                     "change_activation": 1}
 WEIGHT_STD = 0.5  # perturbation of a weight at mutation strength 1
@@ -169,14 +169,14 @@ def add_connection(genome, rng, strength, tracker) -> bool:
 
 def add_node(genome, rng, strength, tracker) -> bool:
     """NEAT's split: disable a -> b, add a -> new (weight 1) and new -> b (the old weight);
-    the new node gets a random activation from Picbreeder's set."""
+    the new node gets a random activation from ``EVOLVED_ACTIVATIONS``."""
     enabled = [c for c in genome.connections.values() if c.enabled]
     if not enabled:
         return False
     old = enabled[rng.integers(len(enabled))]
     old.enabled = False
     node = tracker.split(old.innovation, genome)
-    genome.nodes[node] = NodeGene(node, "hidden", str(rng.choice(PICBREEDER_ACTIVATIONS)))
+    genome.nodes[node] = NodeGene(node, "hidden", str(rng.choice(EVOLVED_ACTIVATIONS)))
     for s, t, w in ((old.source, node, 1.0), (node, old.target, old.weight)):
         number = tracker.connection(s, t)
         genome.connections[number] = ConnectionGene(number, s, t, w)
@@ -184,10 +184,10 @@ def add_node(genome, rng, strength, tracker) -> bool:
 
 
 def change_activation(genome, rng, strength, tracker) -> bool:
-    """Give one hidden or output node a different activation from Picbreeder's set."""
+    """Give one hidden or output node a different activation from ``EVOLVED_ACTIVATIONS``."""
     nodes = genome.ids("hidden") + genome.outputs
     node = genome.nodes[nodes[rng.integers(len(nodes))]]
-    node.activation = str(rng.choice([a for a in PICBREEDER_ACTIVATIONS
+    node.activation = str(rng.choice([a for a in EVOLVED_ACTIVATIONS
                                       if a != node.activation]))
     return True
 
@@ -244,7 +244,7 @@ def crossover(primary: Genome, other: Genome, rng) -> Genome:
 
 
 def breed(parents, n: int, strength: float, rng, tracker) -> list[Genome]:
-    """Picbreeder's step: n children, each one mutation away from a parent, or (with
+    """One breeding step: n children, each one mutation away from a parent, or (with
     several parents selected) from the crossover of two of them."""
     children = []
     for _ in range(n):
@@ -294,7 +294,7 @@ def evolve(population, score, generations: int, size: int, rng, tracker,
            strength: float = 1.0, tournament: int = 3, elite: int = 1) -> dict:
     """A generational GA over CPPN genomes. Each generation: render every genome, score
     the images (``score(images) -> scores``, higher is better), keep the ``elite`` best
-    unchanged, fill the rest with tournament winners, each mutated once (Picbreeder's
+    unchanged, fill the rest with tournament winners, each mutated once (the breeder's
     operators). Returns the best score and best genome per generation and every image
     evaluated."""
     population = list(population)

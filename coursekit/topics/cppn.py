@@ -10,7 +10,7 @@ crossover operators, the genetic algorithm) is written in the notebook and expor
 - section 4: ``save_gif``;
 - section 5: the genome as plain data (``NodeGene``, ``ConnectionGene``, ``Genome``), its
   JSON form with clear errors (``genome_from_json``), ``evaluate_genome`` and
-  ``render_genome`` (Picbreeder's inputs x, y, d, bias and its HSB output layer);
+  ``render_genome`` (inputs x, y, d and a bias; outputs hue, saturation, brightness);
 - section 7 (the CPPN-GAN) uses ``coordinates`` for its Keras generator's grid.
 """
 
@@ -52,7 +52,8 @@ BUDGET = Budget(
 
 # ----------------------------------------------------------------------------- section 1
 
-ANJI_SLOPE = 4.924273  # ANJI, the NEAT library Picbreeder was built on, steepens by this
+# NEAT's steepened sigmoid (4.9 in Stanley & Miikkulainen 2002), to the digits ANJI uses
+ANJI_SLOPE = 4.924273
 
 
 def _bipolar_sigmoid(v):
@@ -73,10 +74,12 @@ ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "relu": lambda v: np.maximum(v, 0.0),
     "abs": np.abs,
 }
-"""Activation name -> vectorised numpy function. ``gaussian`` and ``bipolar_sigmoid`` are
-ANJI's (Picbreeder's): exp(-4.924273 v²) and 2/(1+exp(-4.924273 v)) - 1."""
+"""Activation name -> vectorised numpy function. ``gaussian`` and ``bipolar_sigmoid`` use
+NEAT's steep slope (ANJI's value; ANJI is an open-source NEAT library): exp(-4.924273 v²) and
+2/(1+exp(-4.924273 v)) - 1."""
 
-PICBREEDER_ACTIVATIONS = ("sin", "bipolar_sigmoid", "gaussian", "cos", "identity")
+# the activations an evolved node draws from: the course's choice (06_cppn, section 5)
+EVOLVED_ACTIVATIONS = ("sin", "bipolar_sigmoid", "gaussian", "cos", "identity")
 
 
 class CPPNError(ValueError):
@@ -440,7 +443,7 @@ def hsb_to_rgb(h, s, v) -> np.ndarray:
 
 
 def outputs_to_rgb(outputs: np.ndarray) -> np.ndarray:
-    """Picbreeder's output layer (its ``HSBOutputLayer``): hue as is (wrapping),
+    """The HSB output layer of the breeder's CPPNs: hue as is (wrapping),
     saturation clamped to [0, 1], brightness |b| clamped to [0, 1]; a single 'ink' output
     becomes grey |ink| clamped. Returns (..., 3) RGB for colour, (..., 1) for grey."""
     if outputs.shape[-1] == 3:
