@@ -122,11 +122,15 @@ def toy_discriminator(hidden=32):
 
 
 def train_discriminator(discriminator, sample_data, sample_fake, steps, m=512,
-                        learning_rate=3e-3):
+                        learning_rate=3e-3, anneal=False):
     """Algorithm 1's inner loop with G frozen: `steps` D updates, each on fresh samples.
 
     sample_data(m) and sample_fake(m) return (m, ...) arrays. Adam is used here only to
-    reach the optimum D* quickly. Returns the D loss every 100 steps."""
+    reach the optimum D* quickly. With `anneal` its step size decays to zero over the
+    steps (a cosine), so that the last D sits at the optimum instead of wandering around
+    it with the minibatch noise. Returns the D loss every 100 steps."""
+    if anneal:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps)
     optimizer = ck.for_precision(keras.optimizers.Adam(learning_rate))
     weights = discriminator.trainable_variables
 
