@@ -132,3 +132,17 @@ def test_a_sweep_runs_the_notebooks_as_they_were_when_it_started(tmp_path):
     assert "the edited notebook" in path.read_text()
     assert result["passed"], [r["errors"] for r in result["runs"]]
     assert [c["claim"] for c in result["claims"]] == ["the original notebook"]
+
+
+def test_a_sweep_runs_its_own_copy_of_the_package(tmp_path):
+    # an edit of coursekit during a sweep (a `make export`, a renamed helper) broke the runs
+    # that started after it, while the report named the commit the sweep started at
+    work = tmp_path / "work"
+    path = _notebook(tmp_path / "91_first.ipynb",
+                     "import coursekit as ck\nfrom pathlib import Path",
+                     f"ck.check(str(Path(ck.__file__).parent.parent), '==', "
+                     f"{str(work / 'code')!r}, 'coursekit is the sweep\\'s copy')")
+    result = sweep.sweep([path], [1234], "smoke", jobs=1, timeout=120, work=work,
+                         classifier_from=tmp_path, report=tmp_path / "sweep.json")
+    assert result["passed"], [r["errors"] for r in result["runs"]]
+    assert (work / "code" / "coursekit" / "tools" / "sweep.py").is_file()

@@ -4,9 +4,10 @@
 (``make seeds SEEDS="1234 7 11 12 13"``) executes each notebook top to bottom on each seed,
 every seed in a fresh cache of its own (``data/sweeps/<time>/seed<seed>/``: nothing trained
 on one seed is reused on another; the MNIST classifier that scores samples is the one
-thing copied in, since it is deliberately the same on every seed). The notebooks are copied
-into the work folder when the sweep starts and run from there, so that an edit made
-during a sweep does not reach its later runs. Each ``ck.check`` of a
+thing copied in, since it is deliberately the same on every seed). The notebooks and the
+``coursekit`` package are copied into the work folder when the sweep starts and run from
+there, so that an edit made during a sweep (``make export`` included) does not reach its
+later runs. Each ``ck.check`` of a
 run appends its claim, value, bound and margin to the run's file (``$COURSEKIT_CHECKS``);
 a plain ``assert`` that fails, or any other error, is recorded with its cell.
 
@@ -38,6 +39,7 @@ from .bench import default_report_path, git_commit, load_average, machine, utc_n
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
+PACKAGE = ROOT / "coursekit"
 STARTED = "sweep-started.json"  # in the work folder: the commit and date a sweep started at
 CLASSIFIER = Path("models") / "mnist_classifier_v2.keras"  # seed-independent by design
 # producers first: 02 reuses 01's models, 03 02's VAE, 04-07 03's classifier checks
@@ -46,14 +48,17 @@ ORDER = ("01_autoencoders", "06_cppn", "02_vae", "03_gan", "05_pokemon_lstm",
 
 
 def run_one(notebook: Path, seed: int, profile: str, cache: Path, out: Path,
-            timeout: int, cwd: Path | None = None) -> dict:
+            timeout: int, cwd: Path | None = None, code: Path | None = None) -> dict:
     """Execute ``notebook`` on ``seed`` into ``out`` (cache ``cache``), in ``cwd`` (default:
-    the notebook's folder): its checks and errors."""
+    the notebook's folder), importing ``coursekit`` from the folder ``code`` when given (the
+    sweep's snapshot of the package): its checks and errors."""
     checks = out / f"{notebook.stem}-seed{seed}.checks.jsonl"
     checks.unlink(missing_ok=True)
     env = {**os.environ, "COURSEKIT_SEED": str(seed), "COURSEKIT_PROFILE": profile,
            "COURSEKIT_DATA_DIR": str(cache), "COURSEKIT_STATIC_WIDGETS": "1",
            CHECKS_ENV: str(checks)}
+    if code:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     executed = out / f"{notebook.stem}-seed{seed}.ipynb"
     start = time.perf_counter()
     done = subprocess.run(
@@ -167,13 +172,16 @@ def sweep(notebooks: list[Path], seeds: list[int], profile: str, jobs: int = 2,
             shutil.copy2(source / CLASSIFIER, cache / CLASSIFIER)
         order = sorted(notebooks, key=lambda p: ORDER.index(p.stem) if p.stem in ORDER else 99)
         tasks += [(notebook, seed, cache) for notebook in order]
-    # the notebooks as they are now: an edit during the sweep must not change what later
-    # runs execute, since the report names the commit the sweep started at
-    snapshot = work / "notebooks"
+    # the notebooks and the package as they are now: an edit during the sweep (a notebook,
+    # `make export`, a coursekit module) must not change what later runs execute, since the
+    # report names the commit the sweep started at
+    snapshot, code = work / "notebooks", work / "code"
     if tasks:
         snapshot.mkdir(parents=True, exist_ok=True)
         for notebook in notebooks:
             shutil.copy2(notebook, snapshot / notebook.name)
+        shutil.copytree(PACKAGE, code / PACKAGE.name, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__"))
     load_at_start, commit = load_average(), git_commit()
     if collect:
         begun = _started(collect)
@@ -191,7 +199,8 @@ def sweep(notebooks: list[Path], seeds: list[int], profile: str, jobs: int = 2,
              "seeds": seeds, "notebooks": [p.stem for p in notebooks]}, indent=1) + "\n")
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             runs = list(pool.map(lambda t: run_one(snapshot / t[0].name, t[1], profile, t[2],
-                                                   work, timeout, cwd=t[0].parent), tasks))
+                                                   work, timeout, cwd=t[0].parent,
+                                                   code=code), tasks))
     for run in runs:
         run.update(commit=commit, date=started.isoformat())
     names, all_seeds = [p.stem for p in notebooks], list(seeds)
