@@ -27,16 +27,16 @@ import pytest
 
 # Longest first, so that the two workers finish together: the notebooks (smoke seconds with
 # both workers busy, fresh clone, 2 cores: 01 336, 06 204 with the classifier's training, 02
-# 125, 03 121, 05 104, 07 99, 04 80), then the test files whose tests take longest (unit:
-# the two-replica process of every model about 76 s alone, then 75, 52, 41, 39, 38, 36, 22,
-# 18, 11 s (before it); the browser stage's notebook in JupyterLab about 90
-# s); other files follow in collection order.
-NOTEBOOKS = ("01_autoencoders", "06_cppn", "02_vae", "03_gan", "05_pokemon_lstm",
-             "07_wgan_conditional", "04_infogan")
+# 125, 03 121, 05 104, 07 99, 04 80; 08 236 measured beside two other runs), then the test
+# files whose tests take longest (unit: the two-replica process of every model about 76 s
+# alone, then 75, 52, 41, 39, 38, 36, 22, 18, 11 s (before it); the browser stage's notebook
+# in JupyterLab about 90 s); other files follow in collection order.
+NOTEBOOKS = ("01_autoencoders", "06_cppn", "08_diffusion", "02_vae", "03_gan",
+             "05_pokemon_lstm", "07_wgan_conditional", "04_infogan")
 LONGEST_FILES = ("tests/test_browser_lab.py", "tests/test_two_replicas.py",
                  "tests/test_pokemon_lstm.py", "tests/test_gan.py",
                  "tests/test_vae.py", "tests/test_autoencoders.py", "tests/test_infogan.py",
-                 "tests/test_wgan_conditional.py", "tests/test_cppn.py",
+                 "tests/test_wgan_conditional.py", "tests/test_diffusion.py", "tests/test_cppn.py",
                  "tests/test_training.py", "tests/test_packaging.py")
 SPREAD = ("tests/test_browser_lab.py::test_live_widget_of_each_notebook[",)
 

@@ -14,7 +14,8 @@ import importlib
 
 import pytest
 
-FAMILIES = ("autoencoders", "vae", "gan", "infogan", "pokemon_lstm", "cppn", "wgan_conditional")
+FAMILIES = ("autoencoders", "vae", "gan", "infogan", "pokemon_lstm", "cppn", "wgan_conditional",
+            "diffusion")
 TARGETS = [target for family in FAMILIES
            for target in importlib.import_module(f"tests.test_{family}").REPLICA_TARGETS]
 
@@ -31,7 +32,7 @@ def test_every_model_family_is_checked():
     from tests.scheduling import NOTEBOOKS
 
     assert sorted(FAMILIES) == sorted(stem.split("_", 1)[1] for stem in NOTEBOOKS)
-    assert len(TARGETS) == len(set(TARGETS)) == 12
+    assert len(TARGETS) == len(set(TARGETS)) == 13
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=[t.split(".", 1)[1] for t in TARGETS])

@@ -88,6 +88,16 @@ HEADLINES: dict[str, tuple[list, list]] = {
                          [("WGAN-GP images/s", ("wgan_gp", "train_images_per_s"), "int"),
                           ("conditional images/s", ("conditional", "train_images_per_s"),
                            "int")]),
+    "diffusion": ([("unconditional FID", ("unconditional", "fid"), "f1"),
+                   ("smallest class", ("unconditional", "min_class_fraction"), "pct"),
+                   ("guided accuracy", ("guided", "accuracy"), "pct"),
+                   ("guided FID", ("guided", "fid"), "f2"),
+                   ("w", ("guided", "guidance"), "f1"),
+                   ("DDIM steps", ("sampler", "steps"), "int"),
+                   ("real data, same n", ("fid_real_data_same_n",), "f2"),
+                   ("train CPU-s", ("train_cpu_seconds",), "f0")],
+                  [("train images/s", ("train_images_per_s",), "int"),
+                   ("sampled images/s", ("unconditional", "sample_images_per_s"), "f1")]),
     "notebooks": ([("notebook", ("notebook",), "str"),
                    ("from an empty cache", ("from_empty_cache",), "bool"),
                    ("asserts", ("asserts_passed",), "passed")], []),
@@ -111,6 +121,8 @@ ABOUT = {
     "cppn": "06_cppn: rendering speed, the breeder's click-to-screen time, and the CPPN as a "
             "GAN generator.",
     "wgan_conditional": "07_wgan_conditional: WGAN-GP and the conditional WGAN-GP.",
+    "diffusion": "08_diffusion: DDIM samples (η = 0) of the U-Net trained with the simple "
+                 "loss: unconditional, and guided (classifier-free) at scale w.",
     "notebooks": "Notebooks executed top to bottom (`make notebooks`, or in JupyterLab): wall "
                  "time, and whether every assert passed.",
 }

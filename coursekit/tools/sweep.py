@@ -43,7 +43,7 @@ PACKAGE = ROOT / "coursekit"
 STARTED = "sweep-started.json"  # in the work folder: the commit and date a sweep started at
 CLASSIFIER = Path("models") / "mnist_classifier_v2.keras"  # seed-independent by design
 # producers first: 02 reuses 01's models, 03 02's VAE, 04-07 03's classifier checks
-ORDER = ("01_autoencoders", "06_cppn", "02_vae", "03_gan", "05_pokemon_lstm",
+ORDER = ("01_autoencoders", "06_cppn", "08_diffusion", "02_vae", "03_gan", "05_pokemon_lstm",
          "07_wgan_conditional", "04_infogan")
 
 

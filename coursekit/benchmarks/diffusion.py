@@ -1,0 +1,87 @@
+"""``make bench NAME=diffusion``: notebook 08's denoising diffusion model, measured.
+
+Trains the exported notebook code (``coursekit.models.diffusion``: Ho et al.'s simple loss on
+the linear schedule, T = 1000, with Ho & Salimans' label dropout, on the notebook's U-Net)
+from scratch under the profile's sizes. Then, with DDIM (η = 0, the profile's
+``sample_steps``): 10,000 unconditional samples (no label) scored on the course classifier's
+features (Fréchet distance, class histogram) and 1,000 per requested digit at the guidance
+scale ``bench_guidance`` (classifier accuracy against the request, per digit, and FID); real
+data at the same n as the reference. Training wall and CPU time (the process's, all cores),
+training images/s, and sampling images/s. The samples are saved as uint8 ``.npy``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..data import load_mnist, make_pipeline
+from ..tools.bench import sample_report, save_array, stopwatch, training_report
+from ..topics.diffusion import BUDGET
+
+
+def _sample(model, n, steps, seed_stream, labels=None, guidance=0.0):
+    from ..device import rng
+    from ..models.diffusion import ddim_sample, to_images
+
+    start = rng(seed_stream).standard_normal((n, 28, 28, 1))
+    with stopwatch() as clock:
+        x, _ = ddim_sample(model, start, steps, labels=labels, guidance=guidance)
+    return to_images(x), n / clock["seconds"]
+
+
+def benchmark(profile: str, out_dir: Path) -> dict:
+    import keras
+
+    from ..device import seed_for
+    from ..metrics import SampleScorer, features_and_logits, fid_floor, to_uint8
+    from ..models import diffusion as models
+    from ..training import fit_resumable
+
+    b = BUDGET.get(profile)
+    train = load_mnist("train")
+    x, y = train.images * 2 - 1, train.labels.astype(np.int32)
+    model = models.DenoisingDiffusion(models.unet(b.width), models.Schedule(models.linear_betas()),
+                                      label_dropout=b.label_dropout)
+    model.compile(optimizer=keras.optimizers.Adam(b.learning_rate))
+    pipeline = make_pipeline((x, y), b.batch, seed=seed_for("mnist batches"),
+                             drop_remainder=True).repeat()
+    cpu_start = time.process_time()
+    with stopwatch() as training:
+        history = fit_resumable(model, pipeline, epochs=b.epochs, steps_per_epoch=b.steps_per_epoch,
+                                name=None, examples_per_step=b.batch)
+    report: dict = {
+        "width": b.width, "batch": b.batch, "learning_rate": b.learning_rate,
+        "label_dropout": b.label_dropout, "steps": b.epochs * b.steps_per_epoch,
+        "parameters": int(model.network.count_params()),
+        **training_report(history, training["seconds"]),
+        "train_cpu_seconds": round(time.process_time() - cpu_start, 1),
+        "final_train_loss": round(float(history["loss"][-1]), 5),
+        "sampler": {"method": "DDIM", "eta": 0.0, "steps": b.sample_steps},
+    }
+    scorer = SampleScorer()
+
+    unconditional, rate = _sample(model, b.fid_samples, b.sample_steps, "bench unconditional")
+    report["unconditional"] = {
+        **sample_report(unconditional, out_dir, "diffusion-unconditional", profile, scorer,
+                        floor=False),
+        "sample_images_per_s": round(rate, 1)}
+    print("unconditional:", report["unconditional"], flush=True)
+
+    requested = np.repeat(np.arange(10, dtype=np.int32), b.fid_samples // 10)
+    guided, rate = _sample(model, len(requested), b.sample_steps, "bench guided",
+                           labels=requested, guidance=b.bench_guidance)
+    save_array(requested.astype(np.uint8), out_dir, "diffusion-guided-labels", profile)
+    _, logits = features_and_logits(to_uint8(guided))
+    predicted = logits.argmax(1)
+    report["guided"] = {
+        **sample_report(guided, out_dir, "diffusion-guided", profile, scorer, floor=False),
+        "guidance": b.bench_guidance,
+        "accuracy": round(float((predicted == requested).mean()), 4),
+        "accuracy_per_digit": [round(float((predicted[requested == d] == d).mean()), 4)
+                               for d in range(10)],
+        "sample_images_per_s": round(rate, 1)}
+    report["fid_real_data_same_n"] = round(fid_floor(scorer, n=b.fid_samples), 3)
+    return report
