@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -199,3 +200,15 @@ def test_save_array_and_sample_report_name_files_by_profile_and_seed(tmp_path):
     assert not bench.convention_problems(report)
     assert bench.training_report({"_throughput": 1234.56}, 7.04) == {
         "train_seconds": 7.0, "train_images_per_s": 1234.6}
+    clock = {"seconds": 7.04, "cpu_seconds": 13.96}  # a stopwatch's
+    assert bench.training_report({"_throughput": 10.0}, clock) == {
+        "train_seconds": 7.0, "train_cpu_seconds": 14.0, "train_images_per_s": 10.0}
+
+
+def test_the_stopwatch_measures_wall_and_cpu_time():
+    with bench.stopwatch() as idle:
+        time.sleep(0.2)
+    with bench.stopwatch() as busy:
+        sum(i * i for i in range(2_000_000))  # about 0.1-0.2 CPU seconds, whatever the load
+    assert idle["seconds"] >= 0.2 and idle["cpu_seconds"] < 0.05  # sleeping costs no CPU
+    assert busy["cpu_seconds"] > 0.05

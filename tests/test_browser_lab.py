@@ -324,6 +324,7 @@ class Widget:
 WIDGETS = [  # the longest (07: it restores two models and the classifier) first
     Widget("07_wgan_conditional", "explore(render", _slider("digit"),
            in_place=("train_wgan(conditional",), static_only=("rows",)),
+    Widget("08_diffusion", "explore(render", _slider("digit")),
     Widget("01_autoencoders", "explore(render", _slider("z1")),
     Widget("04_infogan", "explore(render", _slider("c1")),
     Widget("05_pokemon_lstm", "explore(render", _slider("test sprite")),

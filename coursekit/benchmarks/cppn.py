@@ -160,7 +160,7 @@ def _cppn_gan(models, sizes, profile: str, out_dir: Path) -> dict:
         "generator": f"x,y,d (×4) + z[{gan.latent_dim}] -> {sizes.gan_hidden} tanh -> "
                      f"sigmoid; D: 03's DCGAN discriminator, width {sizes.gan_width}",
         "steps": sizes.gan_epochs * sizes.gan_steps,
-        **training_report(history, training["seconds"]),
+        **training_report(history, training),
         "final_d_real": round(float(history["d_real"][-1]), 3),
         "final_d_fake": round(float(history["d_fake"][-1]), 3),
         "fid_untrained": round(untrained, 2),

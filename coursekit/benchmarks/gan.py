@@ -126,7 +126,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     report = {
         **sample_report(model.generate(b.fid_samples, stream="final samples"), out_dir,
                         "gan", profile, scorer),
-        **training_report(history, training["seconds"]),
+        **training_report(history, training),
         "final_d_real": round(history["d_real"][-1], 4),
         "final_d_fake": round(history["d_fake"][-1], 4),
         "dcgan_width": b.dcgan_width,

@@ -61,7 +61,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
                                "c2": round(tracker.estimates[-1][1], 4),
                                "c3": round(tracker.estimates[-1][2], 4)},
         "categorical_entropy": round(float(np.log(10)), 4),
-        **training_report(history, training["seconds"]),
+        **training_report(history, training),
         "steps": b.epochs * b.steps_per_epoch, "batch": b.batch, "width": b.width,
         "dense": b.dense,
     }

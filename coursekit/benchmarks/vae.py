@@ -37,7 +37,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         "anchor_burda_2015_vae_nll": 86.76,
         "epochs": sizes.epochs,
         "train_images": int(len(train)),
-        **training_report(history, training["seconds"]),
+        **training_report(history, training),
         "eval_seconds": round(evaluation["seconds"], 1),
         "final_train_loss": round(history["loss"][-1], 2),
     }

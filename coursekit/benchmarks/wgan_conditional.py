@@ -62,7 +62,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     report["wgan_gp"] = {
         **sample_report(model.generate(b.fid_samples, stream="fid samples"), out_dir,
                         "wgan-gp", profile, scorer, floor=False),
-        **training_report(history, training["seconds"]),
+        **training_report(history, training),
         "train_seconds_include_per_epoch_scoring": True,
         "w_estimate_heldout_by_epoch": [round(v, 4) for v in tracker.w_heldout],
         "w_estimate_train_by_epoch": [round(v, 4) for v in tracker.w_train],
@@ -94,7 +94,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     report["conditional"] = {
         **sample_report(cond_samples, out_dir, "wgan-conditional", profile, scorer,
                         floor=False),
-        **training_report(cond_history, cond_training["seconds"]),
+        **training_report(cond_history, cond_training),
         "accuracy": round(float((predicted == requested).mean()), 4),
         "accuracy_per_digit": [round(float((predicted[requested == d] == d).mean()), 4)
                                for d in range(10)],
