@@ -9,6 +9,7 @@ import math
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from coursekit.models import diffusion as models
 from coursekit.tools import testing
@@ -167,6 +168,38 @@ def test_the_toy_model_learns_the_noise():
     history = model.fit(points.astype(np.float32), batch_size=256, epochs=8, verbose=0)
     assert history.history["loss"][0] > 1.5 * history.history["loss"][-1]
     assert history.history["loss"][-1] < 0.5  # predicting zero scores 1
+
+
+def _toy_with_ema():
+    keras.backend.clear_session()  # the same layer names each time: the checkpoint's key
+    keras.utils.set_random_seed(1)
+    model = models.DenoisingDiffusion(models.toy_denoiser(hidden=16, depth=1),
+                                      models.Schedule(models.linear_betas()), label_dropout=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2, use_ema=True, ema_momentum=0.5))
+    return model
+
+
+def test_a_reused_checkpoint_samples_from_the_same_moving_average(cache, capsys):
+    """The notebook samples from the optimizer's weight average (``finalize_variable_values``
+    after training). Keras's ``fit`` copies the average in when it ends, but the checkpoint
+    holds the last iterate and the optimizer's average: the reused model, finalized too, must
+    end with the same weights as the freshly trained one."""
+    from coursekit import training
+
+    points = topic.GaussianMixture2D.three_blobs().sample(256, np.random.default_rng(8))
+    data = lambda: tf.data.Dataset.from_tensor_slices(points.astype(np.float32)).batch(64)  # noqa: E731
+    fresh = _toy_with_ema()
+    training.fit_resumable(fresh, data(), epochs=2, name="toy")
+    fresh.optimizer.finalize_variable_values(fresh.network.trainable_variables)  # no change
+    reused = _toy_with_ema()
+    training.fit_resumable(reused, data(), epochs=2, name="toy")
+    assert "reusing checkpoint" in capsys.readouterr().out
+    pairs = list(zip(fresh.network.weights, reused.network.weights, strict=True))
+    # restored: the last iterate, not the average (else the check below would be empty)
+    assert max(np.abs(np.asarray(a) - np.asarray(b)).max() for a, b in pairs) > 1e-4
+    reused.optimizer.finalize_variable_values(reused.network.trainable_variables)
+    for a, b in pairs:
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-7)
 
 
 def test_the_mixture_score_is_the_gradient_of_its_log_density():
