@@ -25,7 +25,7 @@ JOBS ?= 2
 XDIST := -p tests.scheduling $(if $(filter-out 0 1,$(JOBS)),-n $(JOBS))
 
 .PHONY: setup deck-js lab test unit notebooks browser lint export check-export check-slides \
-	tidy slides bench seeds results check-results strip clean-venv
+	tidy slides solutions check-exercises bench seeds results check-results strip clean-venv
 
 # The Python environment and the kernel: all that `make lab` needs.
 setup: $(STAMP)
@@ -64,7 +64,8 @@ lab: setup
 	$(if $(PROFILE),COURSEKIT_PROFILE=$(PROFILE)) $(BIN)/jupyter lab \
 		$(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
-test: setup deck-js chromium lint check-export check-results check-slides unit notebooks browser
+test: setup deck-js chromium lint check-export check-results check-slides check-exercises unit \
+	notebooks browser
 
 lint: setup
 	$(BIN)/ruff check .
@@ -72,6 +73,10 @@ lint: setup
 # The notebooks' #@save cells are the model code; this writes them to coursekit/models.
 export: setup
 	$(BIN)/python -m coursekit.tools.export
+
+# Every exercise's worked solution still applies to its notebook (solutions/).
+check-exercises: setup
+	$(BIN)/python -m coursekit.tools.exercises --check
 
 check-export: setup
 	$(BIN)/python -m coursekit.tools.export --check
@@ -97,11 +102,21 @@ slides: setup deck-js
 	$(if $(PROFILE),COURSEKIT_PROFILE=$(PROFILE)) $(BIN)/python -m coursekit.tools.slides --build --execute \
 		--timeout $(NOTEBOOK_TIMEOUT) $(NOTEBOOKS)
 
-# The notebooks on JOBS workers, longest first (tests/scheduling.py); reused models are trained once.
+# The notebooks on JOBS workers, longest first (tests/scheduling.py); reused models are trained
+# once. Each runs whole, followed by its exercises' harness (coursekit/tools/exercises.py):
+# every check must fail as the notebook stands, then pass with its worked solution applied.
+EXERCISED := build/exercised
 notebooks: setup
+	rm -rf $(EXERCISED)
+	$(BIN)/python -m coursekit.tools.exercises --exercised $(EXERCISED) $(NOTEBOOKS)
 	COURSEKIT_PROFILE=$(or $(PROFILE),smoke) COURSEKIT_STATIC_WIDGETS=1 $(BIN)/python -m pytest -q \
 		$(XDIST) --nbval-lax --nbval-cell-timeout=$(NOTEBOOK_TIMEOUT) \
-		-p no:cacheprovider notebooks
+		-p no:cacheprovider $(EXERCISED)
+
+# The notebooks with their exercises solved (solutions/build/NN_name-exercise-all.ipynb), to
+# open in JupyterLab; one exercise: python -m coursekit.tools.exercises --solve 02_vae 3
+solutions: setup
+	for n in notebooks/[0-9][0-9]_*.ipynb; do $(BIN)/python -m coursekit.tools.exercises --solve $$n all || exit 1; done
 
 # A new report per run, results/reports/NAME-PROFILE-seedS-UTCTIME.json (samples: reports/).
 bench: setup

@@ -18,6 +18,7 @@ _EXPORTS = {
     "checks": ("ClaimFailed", "check"),
     "data": ("DataError", "ImageData", "PokemonSprites", "fetch", "load_fashion_mnist",
              "load_mnist", "load_pokemon", "make_pipeline"),
+    "exercises": ("exercise",),
     "device": ("DEFAULT_SEED", "current_seed", "rng", "seed_for", "setup"),
     "gradients": ("apply_loss", "for_precision"),
     "profiles": ("Budget", "ProfileError", "active_profile"),

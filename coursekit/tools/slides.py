@@ -329,6 +329,29 @@ def deck_html(notebook, name: str) -> str:
     return body
 
 
+def with_solution_notes(notebook, stem: str) -> None:
+    """Put each exercise's worked solution (``solutions/<stem>.py``) into the speaker notes
+    of its exercise's slide, for the instructor: the explanation and the edits."""
+    import nbformat
+
+    from .exercises import SOLUTIONS, solutions_of
+
+    if not (SOLUTIONS / f"{stem}.py").exists():
+        return
+    positions = {cell.get("id"): i for i, cell in enumerate(notebook.cells)}
+    for s in sorted(solutions_of(stem), key=lambda s: -positions.get(s.check, -1)):
+        if s.check not in positions:
+            continue
+        edits = "\n\n".join(
+            f"In cell `{e.cell}`, replace\n\n```python\n{e.old}\n```\n\nwith\n\n"
+            f"```python\n{e.new}\n```" for e in s.edits)
+        note = nbformat.v4.new_markdown_cell(
+            f"Solution of exercise {s.exercise}: {s.explanation}\n\n{edits}\n\n"
+            f"Then re-run: {', '.join(f'`{c}`' for c in s.rerun)}.")
+        note.metadata["slideshow"] = {"slide_type": "notes"}
+        notebook.cells.insert(positions[s.check], note)
+
+
 def build(paths: list[Path], out: Path = BUILD, run: bool = False, timeout: int = 1800) -> Path:
     """Write ``out/<notebook>.html`` for every notebook in ``paths`` and ``out/index.html``.
 
@@ -350,6 +373,7 @@ def build(paths: list[Path], out: Path = BUILD, run: bool = False, timeout: int 
         if run:
             print(f"executing {path.name} ...", flush=True)
             execute(notebook, path, timeout)
+        with_solution_notes(notebook, path.stem)
         (out / f"{path.stem}.html").write_text(deck_html(notebook, path.stem), encoding="utf-8")
         stored = json.loads(path.read_text(encoding="utf-8"))
         entries.append((path.stem, title(stored, path.stem), slide_count(stored)))
