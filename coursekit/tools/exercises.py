@@ -13,7 +13,8 @@ applies.
 ``python -m coursekit.tools.exercises``
     ``--check``            every solution applies to its notebook and every check has one
     ``--solve 02_vae 3``   ``solutions/build/02_vae-exercise-3.ipynb``: the notebook with
-                           exercise 3 solved, to open in JupyterLab (``--solve 02_vae all``)
+                           exercise 3 worked in (its edited cells re-run before its check),
+                           to run top to bottom in JupyterLab (``--solve 02_vae all``)
     ``--exercised DIR``    the notebooks as ``make notebooks`` runs them: each notebook,
                            whole, then for each exercise: its check must have failed, the
                            edited cells are re-run, the check must pass, and the original
@@ -140,19 +141,38 @@ def problems(notebook: dict, solutions: list[Solution], name: str) -> list[str]:
     return found
 
 
+def _edited_sources(notebook: dict, solution: Solution) -> dict[str, str]:
+    """The source of every cell ``solution`` re-runs, with its edits applied."""
+    cells = _cells(notebook)
+    sources = {c: _source(cells[c]) for c in solution.rerun}
+    for edit in solution.edits:
+        sources[edit.cell] = sources[edit.cell].replace(edit.old, edit.new, 1)
+    return sources
+
+
 def solved(notebook: dict, solutions: list[Solution]) -> dict:
-    """A copy of ``notebook`` with ``solutions``' edits applied to its cells, and each one's
-    explanation shown above its check."""
+    """``notebook`` with ``solutions`` worked in, for a student or instructor to run top to
+    bottom: before each solved exercise's check, its explanation and the cells it re-runs,
+    edited (the check cell itself edited where the solution edits it); after the check, the
+    notebook's own cells again, as the next exercise expects them."""
     result = copy.deepcopy(notebook)
-    cells = _cells(result)
+    cells = _cells(notebook)
     for s in solutions:
-        for edit in s.edits:
-            cell = cells[edit.cell]
-            cell["source"] = _source(cell).replace(edit.old, edit.new, 1)
-        at = result["cells"].index(cells[s.check])
-        result["cells"].insert(at, {
-            "cell_type": "markdown", "id": f"solution-{s.exercise}", "metadata": {},
-            "source": f"**Worked solution of exercise {s.exercise}.** {s.explanation}"})
+        edited = _edited_sources(notebook, s)
+        n = s.exercise
+        before = [{"cell_type": "markdown", "id": f"solution-{n}", "metadata": {},
+                   "source": f"**Worked solution of exercise {n}.** {s.explanation}\n\n"
+                             "The cells below are the notebook's cells "
+                             f"{', '.join(f'`{c}`' for c in s.rerun)} with the solution's "
+                             "edits, re-run in order."}]
+        before += [_code(f"solution-{n}-{i}", edited[c])
+                   for i, c in enumerate(s.rerun) if c != s.check]
+        after = [_code(f"solution-{n}-restore-{i}", _source(cells[c]))
+                 for i, c in enumerate(s.rerun) if c != s.check]
+        at = [c.get("id") for c in result["cells"]].index(s.check)
+        check = result["cells"][at]
+        check["source"] = edited.get(s.check, _source(check))
+        result["cells"][at:at + 1] = [*before, check, *after]
     return result
 
 
@@ -171,12 +191,8 @@ def exercised(notebook: dict, solutions: list[Solution]) -> dict:
     added = [_code("harness-unsolved", "import coursekit.exercises as _exercises\n"
                    f"for _n in {tuple(numbers)}:\n    _exercises.require(_n, done=False)")]
     for k, s in enumerate(sorted(solutions, key=lambda s: s.exercise)):
-        by_id = {c: copy.deepcopy(cells[c]) for c in s.rerun}
-        for edit in s.edits:
-            cell = by_id[edit.cell]
-            cell["source"] = _source(cell).replace(edit.old, edit.new, 1)
-        n = s.exercise
-        added += [_code(f"harness-{n}-solve-{i}", _source(by_id[c])) for i, c in enumerate(s.rerun)]
+        edited, n = _edited_sources(notebook, s), s.exercise
+        added += [_code(f"harness-{n}-solve-{i}", edited[c]) for i, c in enumerate(s.rerun)]
         if s.check not in s.rerun:  # (a check cell that the solution edits has just run)
             added.append(_code(f"harness-{n}-check", _source(cells[s.check])))
         added.append(_code(f"harness-{n}-done", f"_exercises.require({n}, done=True)"))
