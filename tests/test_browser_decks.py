@@ -26,7 +26,7 @@ from browser_support import (
     slides_taller_than_the_screen,
 )
 
-from coursekit.tools import slides
+from coursekit.tools import exercises, slides
 
 pytestmark = pytest.mark.browser
 
@@ -97,13 +97,16 @@ def test_speaker_view_shows_the_notes(chromium, decks):
 
 
 def test_speaker_notes_reach_the_deck(decks):
-    """A cell tagged ``notes`` becomes reveal.js speaker notes (the ``s`` key shows them)."""
+    """A cell tagged ``notes`` becomes reveal.js speaker notes (the ``s`` key shows them), and
+    so does each exercise's worked solution (solutions/), for the instructor."""
     noted = 0
     for notebook in NOTEBOOKS:
         stored = json.loads(notebook.read_text(encoding="utf-8"))
         built = (decks.folder / f"{notebook.stem}.html").read_text(encoding="utf-8")
-        expected = slides.current(stored).count("notes")
+        solved = len(exercises.solutions_of(notebook.stem))
+        expected = slides.current(stored).count("notes") + solved
         assert built.count('<aside class="notes">') == expected, notebook.name
+        assert built.count("Solution of exercise") == solved, notebook.name
         noted += expected
     assert noted, "no notebook has speaker notes"
 
