@@ -158,6 +158,40 @@ def test_label_dropout_hides_its_share_of_the_labels():
                                   label_dropout=1.0)
 
 
+def test_min_snr_weights_cap_the_nearly_clean_steps():
+    schedule = models.Schedule(models.linear_betas())
+    plain = models.DenoisingDiffusion(models.toy_denoiser(), schedule, label_dropout=0.0)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(plain.step_weights), 1.0)
+    capped = models.DenoisingDiffusion(models.toy_denoiser(), schedule, label_dropout=0.0,
+                                       min_snr_gamma=5.0)
+    weights, snr = keras.ops.convert_to_numpy(capped.step_weights), schedule.snr()
+    np.testing.assert_allclose(weights, np.minimum(snr, 5.0) / snr, rtol=1e-6)
+    assert np.all(weights[snr <= 5] == 1.0) and np.all(weights[snr > 5] < 1.0)
+    assert weights[0] < 1e-3  # t = 1: SNR near 10,000
+    assert capped.get_config()["min_snr_gamma"] == 5.0
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="min_snr_gamma"):
+            models.DenoisingDiffusion(models.toy_denoiser(), schedule, min_snr_gamma=bad)
+
+
+def test_the_loss_weighs_each_examples_error_by_its_step():
+    keras.utils.set_random_seed(3)
+    model = models.DenoisingDiffusion(models.toy_denoiser(hidden=8, depth=1),
+                                      models.Schedule(models.linear_betas()), label_dropout=0.0,
+                                      min_snr_gamma=2.0)
+    rng = np.random.default_rng(3)
+    x0, eps = rng.normal(size=(6, 2)).astype("float32"), rng.normal(size=(6, 2)).astype("float32")
+    t = np.array([0, 10, 100, 300, 600, 999], np.int32)
+    labels = np.full(6, models.NULL_LABEL, np.int32)
+    loss = float(models.simple_loss(model, *map(keras.ops.convert_to_tensor,
+                                                (x0, labels, t, eps, np.ones(6, bool)))))
+    ab = model.schedule.alpha_bars[t][:, None]
+    eps_hat = model.network.predict([np.sqrt(ab) * x0 + np.sqrt(1 - ab) * eps, t], verbose=0)
+    snr = model.schedule.snr()[t]
+    expected = np.mean(np.minimum(snr, 2.0) / snr * np.mean((eps - eps_hat) ** 2, axis=1))
+    np.testing.assert_allclose(loss, expected, rtol=1e-5)
+
+
 def test_the_toy_model_learns_the_noise():
     keras.utils.set_random_seed(0)
     points = topic.GaussianMixture2D.three_blobs().sample(8192, np.random.default_rng(0))
@@ -251,7 +285,8 @@ class RowsDiffusion(models.DenoisingDiffusion):
 
 def make(optimizer_fn):
     model = RowsDiffusion(models.unet(width=8, embed=16),
-                          models.Schedule(models.linear_betas()), label_dropout=0.3)
+                          models.Schedule(models.linear_betas()), label_dropout=0.3,
+                          min_snr_gamma=5.0)
     rng = np.random.default_rng(7)
     images = rng.uniform(-1, 1, (8, 28, 28, 1)).astype(np.float32)
     labels = np.arange(8, dtype=np.int32)

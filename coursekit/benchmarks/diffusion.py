@@ -1,7 +1,8 @@
 """``make bench NAME=diffusion``: notebook 08's denoising diffusion model, measured.
 
 Trains the exported notebook code (``coursekit.models.diffusion``: Ho et al.'s simple loss on
-the linear schedule, T = 1000, with Ho & Salimans' label dropout, on the notebook's U-Net)
+the linear schedule, T = 1000, weighted by Min-SNR-γ, with Ho & Salimans' label dropout, on
+the notebook's U-Net)
 from scratch under the profile's sizes; samples come from the moving average of its
 weights. With DDIM (η = 0, the profile's ``sample_steps``): 10,000 unconditional samples
 (no label) scored on the course classifier's features (Fréchet distance, class histogram),
@@ -44,7 +45,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     train = load_mnist("train")
     x, y = train.images * 2 - 1, train.labels.astype(np.int32)
     model = models.DenoisingDiffusion(models.unet(b.width), models.Schedule(models.linear_betas()),
-                                      label_dropout=b.label_dropout)
+                                      label_dropout=b.label_dropout, min_snr_gamma=b.min_snr_gamma)
     model.compile(optimizer=keras.optimizers.Adam(b.learning_rate, use_ema=True,
                                                   ema_momentum=b.ema))
     pipeline = make_pipeline((x, y), b.batch, seed=seed_for("mnist batches"),
@@ -55,7 +56,8 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     model.optimizer.finalize_variable_values(model.network.trainable_variables)
     report: dict = {
         "width": b.width, "batch": b.batch, "learning_rate": b.learning_rate,
-        "label_dropout": b.label_dropout, "ema": b.ema, "steps": b.epochs * b.steps_per_epoch,
+        "label_dropout": b.label_dropout, "min_snr_gamma": b.min_snr_gamma, "ema": b.ema,
+        "steps": b.epochs * b.steps_per_epoch,
         "parameters": int(model.network.count_params()),
         **training_report(history, training),
         "final_train_loss": round(float(history["loss"][-1]), 5),

@@ -112,14 +112,22 @@ class DenoisingDiffusion(keras.Model):
     E ‖ε − ε_θ(√ᾱ_t x_0 + √(1 − ᾱ_t) ε, t, y)‖², t uniform on 0 … T − 1. With labels, each
     is replaced by ``NULL_LABEL`` with probability ``label_dropout``, so one network is both
     the conditional and the unconditional model. A network with two inputs [x_t, t] is
-    unconditional. Introduced in 08_diffusion, section 3."""
+    unconditional. With ``min_snr_gamma`` = γ, each example's error is weighted by
+    min(SNR_t, γ) / SNR_t (Hang et al. 2023, Min-SNR-γ). Introduced in 08_diffusion,
+    section 3."""
 
-    def __init__(self, network, schedule, label_dropout=0.1, **kwargs):
+    def __init__(self, network, schedule, label_dropout=0.1, min_snr_gamma=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= label_dropout < 1:
             raise ValueError(f"label_dropout is a probability below 1, got {label_dropout}")
+        if min_snr_gamma is not None and not min_snr_gamma > 0:
+            raise ValueError(f"min_snr_gamma is a positive SNR (or None), got {min_snr_gamma}")
         self.network, self.schedule = network, schedule
-        self.label_dropout = label_dropout
+        self.label_dropout, self.min_snr_gamma = label_dropout, min_snr_gamma
+        snr = schedule.snr()
+        self.step_weights = ops.convert_to_tensor(   # the loss's weight on each step t
+            np.ones_like(snr) if min_snr_gamma is None else np.minimum(snr, min_snr_gamma) / snr,
+            "float32")
         self.conditional = len(network.inputs) == 3
         self.alpha_bars = ops.convert_to_tensor(schedule.alpha_bars, "float32")
         self.seed_generator = keras.random.SeedGenerator(device.seed_for("diffusion draws"))
@@ -190,17 +198,21 @@ class DenoisingDiffusion(keras.Model):
         return out
 
     def get_config(self):
-        return {**super().get_config(), "label_dropout": self.label_dropout}
+        return {**super().get_config(), "label_dropout": self.label_dropout,
+                "min_snr_gamma": self.min_snr_gamma}
 
 
 def simple_loss(model, x0, labels, t, eps, keep):
     """L_simple: noise x_0 to step t in one draw (section 1), hide the labels not kept,
-    and score the network's guess of the noise by its mean squared error."""
+    and score the network's guess of the noise by its squared error, each example's
+    weighted by ``model.step_weights[t]`` (1 for Ho et al.; Min-SNR-γ in section 4)."""
     a = ops.reshape(ops.take(model.alpha_bars, t), (-1,) + (1,) * (len(x0.shape) - 1))
     x_t = ops.sqrt(a) * x0 + ops.sqrt(1.0 - a) * eps
     labels = ops.where(keep, ops.cast(labels, "int32"), NULL_LABEL)
     eps_hat = model.network(model.network_inputs(x_t, t, labels), training=True)
-    return ops.mean(ops.square(eps - ops.cast(eps_hat, "float32")))
+    error = ops.mean(ops.square(eps - ops.cast(eps_hat, "float32")),
+                     axis=tuple(range(1, len(x0.shape))))        # per example
+    return ops.mean(ops.take(model.step_weights, t) * error)
 
 
 def toy_denoiser(hidden=128, depth=3, dim=2):
