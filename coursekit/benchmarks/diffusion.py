@@ -9,7 +9,9 @@ weights. With DDIM (η = 0, the profile's ``sample_steps``): 10,000 unconditiona
 and 1,000 per requested digit at the guidance scale ``bench_guidance`` (classifier accuracy
 against the request, per digit, and FID); real data at the same n as the reference.
 Training wall and CPU time (the process's, all cores), training images/s, sampling
-images/s. The samples are saved as uint8 ``.npy``.
+images/s. The samples are saved as uint8 ``.npy``, and the trained network (its averaged
+weights) as ``diffusion-weights-<profile>-seed<seed>.weights.h5``, so that other samplers
+can be scored on the same model without training it again.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def _sample(model, n, steps, seed_stream, labels=None, guidance=0.0):
 def benchmark(profile: str, out_dir: Path) -> dict:
     import keras
 
-    from ..device import seed_for
+    from ..device import current_seed, seed_for
     from ..metrics import SampleScorer, features_and_logits, fid_floor, to_uint8
     from ..models import diffusion as models
     from ..training import fit_resumable
@@ -54,6 +56,9 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         history = fit_resumable(model, pipeline, epochs=b.epochs, steps_per_epoch=b.steps_per_epoch,
                                 name=None, examples_per_step=b.batch)
     model.optimizer.finalize_variable_values(model.network.trainable_variables)
+    weights = Path(out_dir) / f"diffusion-weights-{profile}-seed{current_seed()}.weights.h5"
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    model.network.save_weights(weights)
     report: dict = {
         "width": b.width, "batch": b.batch, "learning_rate": b.learning_rate,
         "label_dropout": b.label_dropout, "min_snr_gamma": b.min_snr_gamma, "ema": b.ema,
@@ -62,6 +67,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         **training_report(history, training),
         "final_train_loss": round(float(history["loss"][-1]), 5),
         "sampler": {"method": "DDIM", "eta": 0.0, "steps": b.sample_steps},
+        "weights_file": str(weights),
     }
     scorer = SampleScorer()
 
