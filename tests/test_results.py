@@ -4,10 +4,12 @@ import json
 import re
 import shutil
 import subprocess
+from xml.etree import ElementTree
 
 import pytest
 
 from coursekit.tools import results
+from coursekit.tools.svg_chart import nice_ticks, scatter_svg
 
 ROOT = results.ROOT
 
@@ -18,6 +20,8 @@ def test_the_committed_page_is_up_to_date_with_the_reports():
     assert results.PAGE.read_text(encoding="utf-8") == results.render(reports), (
         "results/README.md is stale: run `make results`")
     assert results.stale() == []
+    assert (results.PAGE.parent / results.CHART).read_text(encoding="utf-8") == (
+        results.chart_svg(reports))
 
 
 def _git(*args):
@@ -115,7 +119,62 @@ def test_the_committed_page_goes_stale_when_a_report_is_added(tmp_path):
     shutil.copytree(results.REPORTS, reports)
     page = tmp_path / "results" / "README.md"
     shutil.copy(results.PAGE, page)
+    shutil.copy(results.PAGE.parent / results.CHART, page.parent / results.CHART)
     assert results.stale(reports, page) == []
     _write(reports, "gan-cpu-seed9-new.json", _report(9, 19.0))
     assert results.stale(reports, page) == [f"{page} is stale: run `make results` (python -m "
                                             "coursekit.tools.results) and commit it"]
+
+
+def test_the_chart_plots_fid_against_training_cpu_minutes_of_the_newest_code(tmp_path):
+    reports = tmp_path / "results" / "reports"
+    for seed, fid, cpu in ((1, 24.0, 1200.0), (2, 26.0, 1260.0)):
+        _write(reports, f"gan-cpu-seed{seed}-x.json", _report(seed, fid, train_cpu_seconds=cpu))
+    older = _report(3, 40.0, train_cpu_seconds=600.0, commit="b" * 40)
+    older["date"] = "2026-12-01T10:00:00+00:00"
+    _write(reports, "gan-cpu-seed3-old.json", older)  # older code: not on the chart
+    _write(reports, "gan-cpu-seed4-nocpu.json", _report(4, 30.0))  # no CPU time: not plotted
+    smoke = _report(5, 90.0, train_cpu_seconds=30.0, profile="smoke")
+    _write(reports, "gan-smoke-seed5-x.json", smoke)
+    page = tmp_path / "results" / "README.md"
+    results.main(["--reports", str(reports), "--page", str(page)])
+
+    points = results.chart_points(results.load_reports(reports))
+    assert [(label, r["seed"], minutes, fid) for label, _, r, minutes, fid in points] == [
+        ("DCGAN (03)", 1, 20.0, 24.0), ("DCGAN (03)", 2, 21.0, 26.0)]
+    svg = ElementTree.parse(page.parent / results.CHART).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    markers = [c for c in svg.iter(f"{ns}circle") if c.find(f"{ns}title") is not None]
+    assert [m.find(f"{ns}title").text for m in markers] == ["DCGAN (03): 20, 24",
+                                                           "DCGAN (03): 21, 26"]
+    text = page.read_text()
+    assert "![FID against training CPU time](fid-vs-training-cpu.svg)" in text
+    assert "| DCGAN (03) | 2027-01-01 10:00 | aaaaaaa | 1 |" in text
+    assert "| 20.0 | 24.00 | [json](reports/gan-cpu-seed1-x.json) |" in text
+
+
+def test_a_stale_chart_fails_the_check_and_no_chart_without_cpu_times(tmp_path, capsys):
+    reports, page = tmp_path / "reports", tmp_path / "page" / "README.md"
+    _write(reports, "gan-cpu-seed1-x.json", _report(1, 20.0))  # no train_cpu_seconds
+    results.main(["--reports", str(reports), "--page", str(page)])
+    assert not (page.parent / results.CHART).exists()
+    assert "FID against training CPU time" not in page.read_text()
+
+    _write(reports, "gan-cpu-seed2-x.json", _report(2, 21.0, train_cpu_seconds=900.0))
+    results.main(["--reports", str(reports), "--page", str(page)])
+    chart = page.parent / results.CHART
+    chart.write_text(chart.read_text().replace("21", "12"))
+    with pytest.raises(SystemExit) as done:
+        results.main(["--check", "--reports", str(reports), "--page", str(page)])
+    assert done.value.code == 1
+    assert f"{chart} is stale: run `make results`" in capsys.readouterr().err
+
+
+def test_chart_ticks_and_bad_input():
+    assert nice_ticks(36.7) == [0, 10, 20, 30, 40]
+    assert nice_ticks(0.9) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert nice_ticks(100) == [0, 20, 40, 60, 80, 100]
+    with pytest.raises(ValueError, match="positive extent"):
+        nice_ticks(0)
+    with pytest.raises(ValueError, match="every series is empty"):
+        scatter_svg({"a": []}, "x", "y", "t")

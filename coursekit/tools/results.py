@@ -11,8 +11,11 @@ benchmark, a table with one row per report (date, commit, seed, profile, machine
 the headline quality figures, wall time, throughput, a link to the JSON), and, for reports of
 the same code and profile on several seeds (same ``commit``, or same ``series`` for reports
 transcribed from the README's history), the mean ± sample standard deviation over the seeds.
-``make test`` runs ``--check``, which fails, naming the file, when the committed page differs
-from what the reports give, or when a report lacks what makes it comparable (``problems``).
+Above the benchmarks, a chart (``fid-vs-training-cpu.svg``, drawn by ``svg_chart``) and its
+table put the sample-quality of 03's DCGAN, 07's WGAN-GPs and 08's diffusion model against
+the CPU time of their training, from the newest code's reports. ``make test`` runs
+``--check``, which fails, naming the file, when the committed page or chart differs from
+what the reports give, or when a report lacks what makes it comparable (``problems``).
 
 Reports transcribed from the README's history (measured before reports were kept) say so in
 ``source``; their ``commit`` is null where the measured commit is unknown, and
@@ -33,6 +36,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "results" / "reports"
 PAGE = ROOT / "results" / "README.md"
+CHART = "fid-vs-training-cpu.svg"  # next to the page
+
+# The chart "FID against training CPU time": per model (legend label, benchmark, FID key path,
+# training CPU-seconds key path), every cpu-profile report that has both.
+CHART_SERIES = [
+    ("DCGAN (03)", "gan", ("fid",), ("train_cpu_seconds",)),
+    ("WGAN-GP (07)", "wgan_conditional", ("wgan_gp", "fid"), ("wgan_gp", "train_cpu_seconds")),
+    ("conditional WGAN-GP (07)", "wgan_conditional", ("conditional", "fid"),
+     ("conditional", "train_cpu_seconds")),
+    ("diffusion (08)", "diffusion", ("unconditional", "fid"), ("train_cpu_seconds",)),
+    ("diffusion, guided (08)", "diffusion", ("guided", "fid"), ("train_cpu_seconds",)),
+]
 
 # Per benchmark: the quality columns and the throughput columns, each (label, key path, format).
 HEADLINES: dict[str, tuple[list, list]] = {
@@ -434,6 +449,61 @@ def sweep_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -
     return lines
 
 
+def chart_points(reports: list[tuple[Path, dict]]) -> list[tuple[str, Path, dict, float, float]]:
+    """(series label, report path, report, training CPU-minutes, FID) per ``CHART_SERIES``
+    model: its cpu-profile reports that have both numbers, of the newest code measured (the
+    ``group_key`` of the newest such report), one per seed, in page order."""
+    points = []
+    for label, name, fid_path, cpu_path in CHART_SERIES:
+        found = [(path, report) for path, report in sorted(reports, key=_order)
+                 if report.get("benchmark") == name and report.get("profile") == "cpu"
+                 and not report.get("variant") and _number(value(report, fid_path))
+                 and _number(value(report, cpu_path))]
+        if not found:
+            continue
+        newest = group_key(max(found, key=lambda e: str(e[1].get("date")))[1])
+        points += [(label, path, report, value(report, cpu_path) / 60,
+                    float(value(report, fid_path)))
+                   for path, report in found if group_key(report) == newest]
+    return points
+
+
+def chart_svg(reports: list[tuple[Path, dict]]) -> str | None:
+    """The chart of ``chart_points`` as SVG text (None: no report has the numbers)."""
+    from .svg_chart import scatter_svg
+
+    points = chart_points(reports)
+    if not points:
+        return None
+    series: dict[str, list] = {}
+    for label, _, _, minutes, fid in points:
+        series.setdefault(label, []).append((minutes, fid))
+    return scatter_svg(series, "training CPU-minutes (all cores of the process)",
+                       "FID, 10,000 samples (lower is better)",
+                       "FID against training CPU time, cpu profile")
+
+
+def chart_section(reports: list[tuple[Path, dict]], page_dir: Path) -> list[str]:
+    points = chart_points(reports)
+    if not points:
+        return []
+    rows = [[label, date_label(r), commit_label(r), str(r.get("seed")),
+             machine_label(r.get("machine") or {}), load_label(r), f"{minutes:.1f}",
+             f"{fid:.2f}", f"[json]({os.path.relpath(p, page_dir).replace(os.sep, '/')})"]
+            for label, p, r, minutes, fid in points]
+    return ["## FID against training CPU time", "",
+            "Every cpu-profile report that records both: the Fréchet distance of 10,000 "
+            "samples on the course classifier's features, against the CPU time of the "
+            "training alone (all the process's threads; about twice the wall time on 2 busy "
+            "cores). Sampling is not counted: a GAN draws a sample in one network evaluation, "
+            "08's DDIM in 20 (40 guided). Conditional models are scored with every digit "
+            "requested equally often; the WGAN-GP's training time includes its per-epoch "
+            "scoring. A point per report: the seeds of one model show its spread.", "",
+            f"![FID against training CPU time]({CHART})", "",
+            *_table(["model", "date", "commit", "seed", "machine", "load",
+                     "training CPU-min", "FID", "report"], rows), ""]
+
+
 def _order(item: tuple[Path, dict]) -> tuple:
     path, report = item
     when = report.get("date") or (report.get("recorded_in") or {}).get("date") or ""
@@ -465,6 +535,7 @@ def render(reports: list[tuple[Path, dict]], page: Path = PAGE) -> str:
         "quality figures). Quality does not depend on the load; times do.", "",
         "Benchmarks: " + ", ".join(f"[{n}](#{n})" for n in names) + ".", "",
     ]
+    lines += chart_section(reports, page.parent)
     for name in names:
         section = sweep_section if name == "sweep" else benchmark_section
         lines += section(name, sorted(by_name[name], key=_order), page.parent)
@@ -477,9 +548,12 @@ def stale(reports_dir: Path = REPORTS, page: Path = PAGE) -> list[str]:
     reports = load_reports(reports_dir)
     found = [f"{_shown(path)}: {problem}" for path, report in reports
              for problem in problems(report)]
-    if not page.exists() or page.read_text(encoding="utf-8") != render(reports, page):
-        found.append(f"{_shown(page)} is stale: run `make results` (python -m "
-                     "coursekit.tools.results) and commit it")
+    chart, svg = page.parent / CHART, chart_svg(reports)
+    for path, expected in ((page, render(reports, page)), (chart, svg)):
+        if expected is not None and (not path.exists()
+                                     or path.read_text(encoding="utf-8") != expected):
+            found.append(f"{_shown(path)} is stale: run `make results` (python -m "
+                         "coursekit.tools.results) and commit it")
     return found
 
 
@@ -505,6 +579,9 @@ def main(argv=None) -> None:
     reports = load_reports(args.reports)
     args.page.parent.mkdir(parents=True, exist_ok=True)
     args.page.write_text(render(reports, args.page), encoding="utf-8")
+    svg = chart_svg(reports)
+    if svg is not None:
+        (args.page.parent / CHART).write_text(svg, encoding="utf-8")
     print(f"{args.page}: {len(reports)} reports")
 
 
