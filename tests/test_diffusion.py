@@ -128,6 +128,19 @@ def test_a_perfect_noise_predictor_gives_x0_back_deterministically():
         assert len(guesses) == steps
 
 
+def test_the_sampler_comparison_runs_08s_ddim_and_clips_only_when_asked():
+    from coursekit.benchmarks.diffusion_samplers import ddim
+
+    model, start = FakeModel(), np.random.default_rng(4).standard_normal((6, 3))
+    for eta in (0.0, 1.0):
+        ours = ddim(model, start, 10, eta, np.random.default_rng(5))
+        notebook, _ = models.ddim_sample(model, start, 10, eta, np.random.default_rng(5))
+        np.testing.assert_allclose(ours, notebook, rtol=1e-6)
+    far = FakeModel(predict=lambda x, t: -3.0 * np.ones_like(x))  # guesses far outside [-1, 1]
+    assert np.abs(ddim(far, start, 10)).max() > 2
+    assert np.abs(ddim(far, start, 10, clip=True)).max() <= 1 + 1e-6  # the last step is x0
+
+
 def tiny_unet():
     return models.DenoisingDiffusion(models.unet(width=4, embed=8),
                                      models.Schedule(models.linear_betas()), label_dropout=0.2)

@@ -113,6 +113,20 @@ HEADLINES: dict[str, tuple[list, list]] = {
                    ("train CPU-s", ("train_cpu_seconds",), "f0")],
                   [("train images/s", ("train_images_per_s",), "int"),
                    ("sampled images/s", ("unconditional", "sample_images_per_s"), "f1")]),
+    "diffusion_samplers": ([("S = 10", ("ddim_10", "fid"), "f1"),
+                            ("S = 20", ("ddim_20", "fid"), "f1"),
+                            ("S = 50", ("ddim_50", "fid"), "f1"),
+                            ("S = 100", ("ddim_100", "fid"), "f1"),
+                            ("20, x̂₀ clipped", ("ddim_20_clipped", "fid"), "f1"),
+                            ("50, x̂₀ clipped", ("ddim_50_clipped", "fid"), "f1"),
+                            ("η = 1, 100", ("eta_1_100", "fid"), "f1"),
+                            ("labels, w = 0, 20", ("labels_w0_ddim_20", "fid"), "f1"),
+                            ("smallest class, S = 20", ("ddim_20", "min_class_fraction"), "pct"),
+                            ("with labels", ("labels_w0_ddim_20", "min_class_fraction"), "pct"),
+                            ("real data, same n", ("fid_real_data_same_n",), "f2"),
+                            ("n", ("n_samples",), "int")],
+                           [("sampled images/s, S = 20", ("ddim_20", "sample_images_per_s"),
+                             "f1")]),
     "notebooks": ([("notebook", ("notebook",), "str"),
                    ("from an empty cache", ("from_empty_cache",), "bool"),
                    ("asserts", ("asserts_passed",), "passed")], []),
@@ -138,6 +152,11 @@ ABOUT = {
     "wgan_conditional": "07_wgan_conditional: WGAN-GP and the conditional WGAN-GP.",
     "diffusion": "08_diffusion: DDIM samples (η = 0) of the U-Net trained with the simple "
                  "loss: unconditional, and guided (classifier-free) at scale w.",
+    "diffusion_samplers": "08_diffusion: samplers compared on the network one `diffusion` "
+                          "run trained (same profile and seed), from the same x_T: FID of "
+                          "the unconditional model by DDIM step count S (η = 0 unless "
+                          "stated), with x̂₀ clipped to [−1, 1], and the conditional model "
+                          "at w = 0 with labels drawn from the training frequencies.",
     "notebooks": "Notebooks executed top to bottom (`make notebooks`, or in JupyterLab): wall "
                  "time, and whether every assert passed.",
 }

@@ -1,0 +1,83 @@
+"""``make bench NAME=diffusion_samplers SEED=S``: samplers compared on one trained network of 08.
+
+Loads the network that ``make bench NAME=diffusion`` trained under the same profile and seed
+(its averaged weights, ``diffusion-weights-<profile>-seed<seed>.weights.h5``, beside the
+samples) and scores, from the same starting points x_T, the unconditional model sampled by
+DDIM (η = 0) in 10, 20, 50 and 100 steps, the same with each guess x̂_0 clipped to the data
+range (08's exercise 2), η = 1 in 100 steps, and the conditional model at w = 0 with labels
+drawn from the training set's frequencies: the model's p(x) = Σ_y p(y) p_θ(x | y), which a
+GAN without labels cannot use. A fifth of the profile's ``fid_samples`` each (n = 2,000 in the
+cpu profile: the FID is biased up against n = 10,000; real data at the same n is given).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..data import load_mnist
+from ..tools.bench import sample_report, stopwatch
+from ..topics.diffusion import BUDGET
+
+# (name, DDIM steps, η, clip x̂_0, labels from the training frequencies)
+SAMPLERS = [("ddim_10", 10, 0.0, False, False), ("ddim_20", 20, 0.0, False, False),
+            ("ddim_50", 50, 0.0, False, False), ("ddim_100", 100, 0.0, False, False),
+            ("ddim_20_clipped", 20, 0.0, True, False), ("ddim_50_clipped", 50, 0.0, True, False),
+            ("eta_1_100", 100, 1.0, False, False), ("labels_w0_ddim_20", 20, 0.0, False, True)]
+
+
+def ddim(model, x_T, steps, eta=0.0, rng=None, labels=None, clip=False):
+    """08's ``ddim_sample`` (Song et al., eq. 12), with x̂_0 optionally clipped to [−1, 1]
+    before each update (the update keeps the network's ε̂, as 08's exercise 2 does)."""
+    from ..models.diffusion import ddim_step, ddim_steps
+
+    ab = model.schedule.alpha_bars
+    taus = ddim_steps(len(ab), steps)
+    x = np.asarray(x_T, np.float64)
+    for i, tau in enumerate(taus):
+        a, a_next = ab[tau], ab[taus[i + 1]] if i + 1 < len(taus) else 1.0
+        eps = model.predict_noise(x, tau, labels)
+        noise = rng.standard_normal(x.shape) if eta > 0 and i + 1 < len(taus) else 0.0
+        if clip:  # ddim_step with its first line clipped
+            x0 = np.clip((x - np.sqrt(1 - a) * eps) / np.sqrt(a), -1, 1)
+            sigma = eta * np.sqrt((1 - a_next) / (1 - a) * (1 - a / a_next))
+            x = np.sqrt(a_next) * x0 + np.sqrt(1 - a_next - sigma ** 2) * eps + sigma * noise
+        else:
+            x, _ = ddim_step(x, eps, a, a_next, eta, noise)
+    return x.astype(np.float32)
+
+
+def benchmark(profile: str, out_dir: Path) -> dict:
+    from ..device import current_seed, rng
+    from ..metrics import SampleScorer, fid_floor
+    from ..models import diffusion as models
+
+    b = BUDGET.get(profile)
+    weights = Path(out_dir) / f"diffusion-weights-{profile}-seed{current_seed()}.weights.h5"
+    if not weights.is_file():
+        raise SystemExit(f"{weights} is missing: this benchmark scores the network that "
+                         f"`make bench NAME=diffusion PROFILE={profile} SEED={current_seed()}` "
+                         "trains and saves there; run that first.")
+    model = models.DenoisingDiffusion(models.unet(b.width), models.Schedule(models.linear_betas()),
+                                      label_dropout=b.label_dropout, min_snr_gamma=b.min_snr_gamma)
+    model.network.load_weights(weights)
+    n = b.fid_samples // 5
+    start = rng("sampler comparison start").standard_normal((n, 28, 28, 1))
+    frequencies = np.bincount(load_mnist("train").labels, minlength=10) / 60_000
+    labels = rng("sampler comparison labels").choice(10, size=n, p=frequencies).astype(np.int32)
+    scorer = SampleScorer()
+    report: dict = {"weights_file": str(weights), "n_samples": n, "width": b.width,
+                    "min_snr_gamma": b.min_snr_gamma, "label_dropout": b.label_dropout}
+    for name, steps, eta, clip, with_labels in SAMPLERS:
+        with stopwatch() as clock:
+            x = ddim(model, start, steps, eta, rng(f"sampler {name} noise"),
+                     labels if with_labels else None, clip)
+        report[name] = {**sample_report(models.to_images(x), out_dir,
+                                        f"diffusion-sampler-{name}", profile, scorer,
+                                        floor=False),
+                        "steps": steps, "eta": eta, "clipped": clip, "labels": with_labels,
+                        "sample_images_per_s": round(n / clock["seconds"], 1)}
+        print(name, {k: report[name][k] for k in ("fid", "min_class_fraction")}, flush=True)
+    report["fid_real_data_same_n"] = round(fid_floor(scorer, n=n), 3)
+    return report
