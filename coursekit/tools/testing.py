@@ -1,4 +1,5 @@
-"""Checks that a model's ``train_step`` is right in mixed precision and on several replicas.
+"""Checks that a model's ``train_step`` is right in mixed precision, under XLA and on several
+replicas.
 
 Used by the tests of every model (``tests/test_<topic>.py``). A model is
 described by a *factory* ``make(optimizer_fn) -> (model, batch)``: it builds and compiles
@@ -11,6 +12,8 @@ dropout (its masks differ between runs) and may use batch norm only with
 - ``mixed_precision_step``: one step under ``mixed_float16`` moves the weights by the same
   amount as the float32 step from the same start (a missing loss scale makes the float16
   step ~2^15 times too small; a missing unscale, ~2^15 times too large).
+- ``xla_step``: one step compiled by XLA (``jit_compile=True``, a GPU's default) updates the
+  weights as the step without XLA does.
 - ``two_replica_steps``: one step under ``MirroredStrategy`` on two logical CPU devices
   gives the same weights as one step on one device with the same global batch (run in a
   fresh process, one for several factories: logical devices must be configured before
@@ -63,12 +66,17 @@ def global_rows(m, dim: int):
     return tf.sin(0.7 * rows + tf.range(dim, dtype="float32")[None, :])
 
 
-def one_step(make, seed: int = 0):
-    """Build with ``make`` (seeded), take one ``fit`` step; return (before, after) weights."""
+def one_step(make, seed: int = 0, jit_compile: bool | None = None):
+    """Build with ``make`` (seeded), take one ``fit`` step; return (before, after) weights.
+    ``jit_compile``: True or False sets the model's XLA setting first (None: Keras's own)."""
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
     model, batch = make(sgd)
+    if jit_compile is not None:
+        model.jit_compile = jit_compile
+        if model.jit_compile != jit_compile:  # Keras turns it off for models it cannot compile
+            raise RuntimeError(f"{model.name}: Keras refused jit_compile={jit_compile}")
     before = _weights(model)
     model.fit(tf.data.Dataset.from_tensors(batch).repeat(), steps_per_epoch=1, epochs=1,
               verbose=0, shuffle=False)
@@ -116,6 +124,16 @@ def mixed_precision_update_ratios(make, seed: int = 0) -> tuple[float, float]:
                                                                      strict=True)
               if np.linalg.norm(b) >= 0.05 * largest]
     return float(min(ratios)), float(max(ratios))
+
+
+def xla_step(make, seed: int = 0) -> float:
+    """Relative difference between the one-step weight updates with XLA
+    (``jit_compile=True``: Keras's default on a GPU) and without (its default on a CPU)."""
+    start_xla, end_xla = one_step(make, seed, jit_compile=True)
+    start, end = one_step(make, seed, jit_compile=False)
+    assert relative_difference(start_xla, start) < 1e-6, "the two runs started apart"
+    return relative_difference([b - a for a, b in zip(start_xla, end_xla, strict=True)],
+                               [b - a for a, b in zip(start, end, strict=True)])
 
 
 def _two_replica_main(targets: list[str]) -> None:
