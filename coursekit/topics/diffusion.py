@@ -32,24 +32,27 @@ from ..profiles import Budget
 # 1,000 guided at w = 2): 1,200 updates, decay 0.995: unconditional FID 112.8 → 92.8, guided
 # accuracy 17.6% → 31.4% against the unweighted loss; 6,000 updates, decay 0.999: 44.2 →
 # 36.8, 90.6% → 99.3%, guided FID 14.7 → 12.5 (the 6,000-update runs beside other jobs).
+# latent_steps: updates of section 7's denoiser of 02's VAE codes (an MLP: seconds per
+# thousand updates).
 BUDGET = Budget(
     smoke=dict(width=8, batch=64, epochs=2, steps_per_epoch=60, learning_rate=3e-3,
                label_dropout=0.2, min_snr_gamma=5.0, ema=0.9, toy_steps=1500, toy_samples=2000,
                ddpm_samples=16,
                curve_samples=200, curve_steps=(5, 10), fid_samples=500, per_digit=20,
-               guidance=(0.0, 2.0), sample_steps=10, bench_guidance=2.0, check_samples=False),
+               guidance=(0.0, 2.0), sample_steps=10, bench_guidance=2.0, latent_steps=1500,
+               check_samples=False),
     cpu=dict(width=32, batch=128, epochs=24, steps_per_epoch=250, learning_rate=1e-3,
              label_dropout=0.2, min_snr_gamma=5.0, ema=0.999, toy_steps=3000, toy_samples=4000,
              ddpm_samples=64,
              curve_samples=1000, curve_steps=(10, 20, 50, 100), fid_samples=10_000,
              per_digit=200, guidance=(0.0, 0.5, 1.0, 2.0, 4.0), sample_steps=20,
-             bench_guidance=2.0, check_samples=True),
+             bench_guidance=2.0, latent_steps=6000, check_samples=True),
     gpu=dict(width=64, batch=128, epochs=30, steps_per_epoch=469, learning_rate=2e-4,
              label_dropout=0.2, min_snr_gamma=5.0, ema=0.9995, toy_steps=5000, toy_samples=5000,
              ddpm_samples=256,
              curve_samples=2000, curve_steps=(10, 20, 50, 100), fid_samples=10_000,
              per_digit=500, guidance=(0.0, 0.5, 1.0, 2.0, 4.0), sample_steps=50,
-             bench_guidance=2.0, check_samples=True),
+             bench_guidance=2.0, latent_steps=20_000, check_samples=True),
 )
 
 
