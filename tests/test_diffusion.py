@@ -141,6 +141,15 @@ def test_the_sampler_comparison_runs_08s_ddim_and_clips_only_when_asked():
     assert np.abs(ddim(far, start, 10, clip=True)).max() <= 1 + 1e-6  # the last step is x0
 
 
+def test_the_sampler_comparison_names_the_run_it_needs(tmp_path):
+    from coursekit.benchmarks import diffusion_samplers
+    from coursekit.device import current_seed
+
+    with pytest.raises(SystemExit, match=f"make bench NAME=diffusion PROFILE=smoke "
+                                         f"SEED={current_seed()}"):
+        diffusion_samplers.benchmark("smoke", tmp_path)
+
+
 def tiny_unet():
     return models.DenoisingDiffusion(models.unet(width=4, embed=8),
                                      models.Schedule(models.linear_betas()), label_dropout=0.2)
