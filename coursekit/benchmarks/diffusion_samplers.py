@@ -4,10 +4,11 @@ Loads the network that ``make bench NAME=diffusion`` trained under the same prof
 (its averaged weights, ``diffusion-weights-<profile>-seed<seed>.weights.h5``, beside the
 samples) and scores, from the same starting points x_T, the unconditional model sampled by
 DDIM (η = 0) in 10, 20, 50 and 100 steps, the same with each guess x̂_0 clipped to the data
-range (08's exercise 2), η = 1 in 100 steps, and the conditional model at w = 0 with labels
-drawn from the training set's frequencies: the model's p(x) = Σ_y p(y) p_θ(x | y), which a
-GAN without labels cannot use. A fifth of the profile's ``fid_samples`` each (n = 2,000 in the
-cpu profile: the FID is biased up against n = 10,000; real data at the same n is given).
+range (08's exercise 2), η = 1 in 50, 100 and 200 steps, and the conditional model at w = 0
+with labels drawn from the training set's frequencies: the model's p(x) = Σ_y p(y) p_θ(x | y),
+which a GAN without labels cannot use. A fifth of the profile's ``fid_samples`` each
+(n = 2,000 in the cpu profile: the FID is biased up against n = 10,000; real data at the
+same n is given).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from ..topics.diffusion import BUDGET
 SAMPLERS = [("ddim_10", 10, 0.0, False, False), ("ddim_20", 20, 0.0, False, False),
             ("ddim_50", 50, 0.0, False, False), ("ddim_100", 100, 0.0, False, False),
             ("ddim_20_clipped", 20, 0.0, True, False), ("ddim_50_clipped", 50, 0.0, True, False),
-            ("eta_1_100", 100, 1.0, False, False), ("labels_w0_ddim_20", 20, 0.0, False, True)]
+            ("eta_1_50", 50, 1.0, False, False), ("eta_1_100", 100, 1.0, False, False),
+            ("eta_1_200", 200, 1.0, False, False), ("labels_w0_ddim_20", 20, 0.0, False, True)]
 
 
 def ddim(model, x_T, steps, eta=0.0, rng=None, labels=None, clip=False):
