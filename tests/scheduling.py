@@ -6,7 +6,7 @@ A *scope* runs on one worker, its tests in order; scopes go to whichever worker 
 - **Notebooks** are a scope each, handed out longest first (``NOTEBOOKS``, by their measured
   smoke times), so the two workers finish at about the same time. Any order is correct: a
   model that one notebook trains and another reuses (``coursekit.zoo``: 01's 2-D
-  autoencoder in 02, 02's VAE in 03) is trained once, by the first kernel that asks for it,
+  autoencoder in 02, 02's VAE in 03 and 08) is trained once, by the first kernel that asks for it,
   while a second one waits on the checkpoint's lock file and then reuses it
   (``coursekit.checkpoints.Checkpoint.lock``); the MNIST classifier likewise
   (``coursekit.metrics.load_classifier``). A producer still comes before its consumers, so
@@ -27,11 +27,12 @@ import pytest
 
 # Longest first, so that the two workers finish together: the notebooks (smoke seconds with
 # both workers busy, fresh clone, 2 cores: 01 336, 06 204 with the classifier's training, 02
-# 125, 03 121, 05 104, 07 99, 04 80; 08 236 measured beside two other runs), then the test
+# 125, 03 121, 05 104, 07 99, 04 80; 08 236 measured beside two other runs; 02 before 08,
+# whose section 7 reuses its VAE), then the test
 # files whose tests take longest (unit: the two-replica process of every model about 76 s
 # alone, then 75, 52, 41, 39, 38, 36, 22, 18, 11 s (before it); the browser stage's notebook
 # in JupyterLab about 90 s); other files follow in collection order.
-NOTEBOOKS = ("01_autoencoders", "06_cppn", "08_diffusion", "02_vae", "03_gan",
+NOTEBOOKS = ("01_autoencoders", "06_cppn", "02_vae", "08_diffusion", "03_gan",
              "05_pokemon_lstm", "07_wgan_conditional", "04_infogan")
 LONGEST_FILES = ("tests/test_browser_lab.py", "tests/test_two_replicas.py",
                  "tests/test_pokemon_lstm.py", "tests/test_gan.py",

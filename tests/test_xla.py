@@ -21,5 +21,10 @@ def _factory(target: str):
 
 @pytest.mark.parametrize("target", TARGETS, ids=[t.split(".", 1)[1] for t in TARGETS])
 def test_the_xla_step_is_the_step_without_xla(target):
+    import tensorflow as tf
+    from tensorflow.python.framework import config
+
+    tf.config.experimental.enable_op_determinism()  # as ck.setup() leaves it, in any order
     # XLA fuses and reorders float32 arithmetic, so the updates agree to rounding, not bits.
     assert testing.xla_step(_factory(target)) < 1e-4
+    assert config.is_op_determinism_enabled(), "xla_step restores op determinism"
