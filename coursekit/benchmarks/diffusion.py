@@ -25,13 +25,14 @@ from ..tools.bench import sample_report, save_array, stopwatch, training_report
 from ..topics.diffusion import BUDGET
 
 
-def _sample(model, n, steps, seed_stream, labels=None, guidance=0.0):
+def _sample(model, n, steps, seed_stream, labels=None, guidance=0.0, eta=0.0):
     from ..device import rng
     from ..models.diffusion import ddim_sample, to_images
 
     start = rng(seed_stream).standard_normal((n, 28, 28, 1))
     with stopwatch() as clock:
-        x, _ = ddim_sample(model, start, steps, labels=labels, guidance=guidance)
+        x, _ = ddim_sample(model, start, steps, eta=eta, rng=rng(f"{seed_stream} noise"),
+                           labels=labels, guidance=guidance)
     return to_images(x), n / clock["seconds"]
 
 
@@ -67,11 +68,14 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         **training_report(history, training),
         "final_train_loss": round(float(history["loss"][-1]), 5),
         "sampler": {"method": "DDIM", "eta": 0.0, "steps": b.sample_steps},
+        "unconditional_sampler": {"method": "DDIM", "eta": b.unconditional_eta,
+                                  "steps": b.unconditional_steps},
         "weights_file": str(weights),
     }
     scorer = SampleScorer()
 
-    unconditional, rate = _sample(model, b.fid_samples, b.sample_steps, "bench unconditional")
+    unconditional, rate = _sample(model, b.fid_samples, b.unconditional_steps,
+                                  "bench unconditional", eta=b.unconditional_eta)
     report["unconditional"] = {
         **sample_report(unconditional, out_dir, "diffusion-unconditional", profile, scorer,
                         floor=False),
