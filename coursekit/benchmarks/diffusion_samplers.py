@@ -41,12 +41,10 @@ def ddim(model, x_T, steps, eta=0.0, rng=None, labels=None, clip=False):
         a, a_next = ab[tau], ab[taus[i + 1]] if i + 1 < len(taus) else 1.0
         eps = model.predict_noise(x, tau, labels)
         noise = rng.standard_normal(x.shape) if eta > 0 and i + 1 < len(taus) else 0.0
-        if clip:  # ddim_step with its first line clipped
+        if clip:  # the point whose guess of x_0 is the clipped guess, with the same ε̂
             x0 = np.clip((x - np.sqrt(1 - a) * eps) / np.sqrt(a), -1, 1)
-            sigma = eta * np.sqrt((1 - a_next) / (1 - a) * (1 - a / a_next))
-            x = np.sqrt(a_next) * x0 + np.sqrt(1 - a_next - sigma ** 2) * eps + sigma * noise
-        else:
-            x, _ = ddim_step(x, eps, a, a_next, eta, noise)
+            x = np.sqrt(a) * x0 + np.sqrt(1 - a) * eps
+        x, _ = ddim_step(x, eps, a, a_next, eta, noise)
     return x.astype(np.float32)
 
 
@@ -66,7 +64,8 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     model.network.load_weights(weights)
     n = b.fid_samples // 5
     start = rng("sampler comparison start").standard_normal((n, 28, 28, 1))
-    frequencies = np.bincount(load_mnist("train").labels, minlength=10) / 60_000
+    train_labels = load_mnist("train").labels
+    frequencies = np.bincount(train_labels, minlength=10) / len(train_labels)
     labels = rng("sampler comparison labels").choice(10, size=n, p=frequencies).astype(np.int32)
     scorer = SampleScorer()
     report: dict = {"weights_file": str(weights), "n_samples": n, "width": b.width,
