@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "results" / "reports"
 PAGE = ROOT / "results" / "README.md"
 CHART = "fid-vs-training-cpu.svg"  # next to the page
+XLA_PAYS = 1.05  # XLA counts as faster from this speedup on (rounds differ by a few percent)
 
 # The chart "FID against training CPU time": per model (legend label, benchmark, FID key path,
 # training CPU-seconds key path), every cpu-profile report that has both.
@@ -109,6 +110,9 @@ HEADLINES: dict[str, tuple[list, list]] = {
                    ("guided FID", ("guided", "fid"), "f2"),
                    ("w", ("guided", "guidance"), "f1"),
                    ("DDIM steps", ("sampler", "steps"), "int"),
+                   ("unconditional: η", ("unconditional_sampler", "eta"), "f1"),
+                   ("steps", ("unconditional_sampler", "steps"), "int"),
+                   ("label dropout", ("label_dropout",), "f1"),
                    ("real data, same n", ("fid_real_data_same_n",), "f2"),
                    ("train CPU-s", ("train_cpu_seconds",), "f0")],
                   [("train images/s", ("train_images_per_s",), "int"),
@@ -154,13 +158,20 @@ ABOUT = {
     "cppn": "06_cppn: rendering speed, the breeder's click-to-screen time, and the CPPN as a "
             "GAN generator.",
     "wgan_conditional": "07_wgan_conditional: WGAN-GP and the conditional WGAN-GP.",
-    "diffusion": "08_diffusion: DDIM samples (η = 0) of the U-Net trained with the simple "
-                 "loss: unconditional, and guided (classifier-free) at scale w.",
+    "diffusion": "08_diffusion: DDIM samples of the U-Net trained with the simple loss: "
+                 "guided (classifier-free) at scale w, with η = 0 at the DDIM steps given; "
+                 "unconditional (the label hidden) with the η and steps given (where none "
+                 "are, as the guided ones).",
     "diffusion_samplers": "08_diffusion: samplers compared on the network one `diffusion` "
                           "run trained (same profile and seed), from the same x_T: FID of "
                           "the unconditional model by DDIM step count S (η = 0 unless "
                           "stated), with x̂₀ clipped to [−1, 1], and the conditional model "
                           "at w = 0 with labels drawn from the training frequencies.",
+    "xla": "Every notebook's model trained with Keras's `jit_compile=True` (XLA) and without, "
+           "at the profile's sizes, alternating, best of the rounds; compile: XLA's first call "
+           "beyond the plain first call; share of peak: the training step's floating-point "
+           "operations (TensorFlow's profiler) per second over TensorFlow's float32 matmul "
+           "rate.",
     "notebooks": "Notebooks executed top to bottom (`make notebooks`, or in JupyterLab): wall "
                  "time, and whether every assert passed.",
 }
@@ -472,6 +483,46 @@ def sweep_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -
     return lines
 
 
+def xla_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -> list[str]:
+    """The XLA measurements (``make bench NAME=xla``): the newest report of each profile in
+    full, a row per model; older ones linked."""
+    newest: dict[str, tuple[Path, dict]] = {}
+    for path, report in sorted(entries, key=lambda e: str(e[1].get("date"))):
+        newest[str(report.get("profile"))] = (path, report)
+    lines = [f"## {name}", "", ABOUT.get(name, ""), ""]
+    for profile, (path, report) in sorted(newest.items()):
+        peak = report.get("peak_gflops_per_s") or {}
+        link = os.path.relpath(path, page_dir).replace(os.sep, "/")
+        lines += [f"### {profile} profile, seed {report.get('seed')}", "",
+                  f"{date_label(report)} · commit {commit_label(report)} · "
+                  f"{machine_label(report.get('machine') or {})} · load {load_label(report)} · "
+                  f"{wall(report)} · [json]({link}) · float32 matmul peak: TensorFlow "
+                  f"{fmt(peak.get('tf_matmul'), 'f0')}, numpy {fmt(peak.get('numpy_matmul'), 'f0')}"
+                  " GFLOP/s", ""]
+        rows = []
+        for model, row in (report.get("models") or {}).items():
+            plain, xla = row.get("without_xla") or {}, row.get("with_xla") or {}
+            speedup = row.get("speedup")
+            rows.append([str(row.get("notebook", "?")), model,
+                         fmt(row.get("flops_per_image", 0) / 1e6, "f1"),
+                         fmt(plain.get("train_images_per_s"), "int"),
+                         fmt(xla.get("train_images_per_s"), "int"), fmt(speedup, "f2"),
+                         fmt(row.get("compile_seconds"), "f1"),
+                         fmt(plain.get("share_of_peak"), "pct"),
+                         fmt(xla.get("share_of_peak"), "pct"),
+                         "–" if not _number(speedup) else
+                         "yes" if speedup >= XLA_PAYS else "no"])
+        lines += _table(["nb", "model", "MFLOP per image", "images/s", "with XLA",
+                         "speedup", "compile, s", "share of peak", "with XLA",
+                         f"XLA ≥ {XLA_PAYS:g}× faster"], rows) + [""]
+    older = [(p, r) for p, r in entries if (p, r) not in newest.values()]
+    if older:
+        lines += ["Earlier measurements: " + ", ".join(
+            f"[{date_label(r)} {r.get('profile')}]"
+            f"({os.path.relpath(p, page_dir).replace(os.sep, '/')})" for p, r in older), ""]
+    return lines
+
+
 def chart_points(reports: list[tuple[Path, dict]]) -> list[tuple[str, Path, dict, float, float]]:
     """(series label, report path, report, training CPU-minutes, FID) per ``CHART_SERIES``
     model: its cpu-profile reports that have both numbers, of the newest code measured (the
@@ -560,7 +611,7 @@ def render(reports: list[tuple[Path, dict]], page: Path = PAGE) -> str:
     ]
     lines += chart_section(reports, page.parent)
     for name in names:
-        section = sweep_section if name == "sweep" else benchmark_section
+        section = {"sweep": sweep_section, "xla": xla_section}.get(name, benchmark_section)
         lines += section(name, sorted(by_name[name], key=_order), page.parent)
     return "\n".join(lines).rstrip() + "\n"
 
