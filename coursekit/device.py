@@ -11,10 +11,16 @@ Introduced in 01_autoencoders, section 0.
   every model built afterwards is mirrored; the one-line report says how many replicas.
 - **Precision.** ``mixed_float16`` on GPUs of compute capability 7.0 or newer, unless
   ``mixed_precision=False`` or ``$COURSEKIT_MIXED_PRECISION=0``.
+- **XLA.** ``$COURSEKIT_XLA`` (``auto``, the default; ``on``; ``off``) says whether
+  ``fit_resumable`` compiles a model's training step with XLA (``xla_for``). ``auto``: on a
+  CPU, for the models that ``make bench NAME=xla`` measured faster with it (``XLA_PAYS_ON_CPU``)
+  in every profile but smoke, whose seconds-long runs do not repay the compile; on a GPU,
+  Keras's own choice, left alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import platform
@@ -26,6 +32,13 @@ DEFAULT_SEED = 1234  # used when neither setup(seed=...) nor $COURSEKIT_SEED say
 SEED_ENV = "COURSEKIT_SEED"
 DEVICES_ENV = "COURSEKIT_DEVICES"  # "all": MirroredStrategy over every visible device
 MIXED_PRECISION_ENV = "COURSEKIT_MIXED_PRECISION"  # "0" disables mixed precision on GPUs
+XLA_ENV = "COURSEKIT_XLA"  # "auto" (default), "on" or "off"
+XLA_SETTINGS = ("auto", "on", "off")
+# The models (``coursekit.benchmarks.xla.MODELS`` names) whose training XLA makes at least 5%
+# faster on this project's 2-core CPU under op determinism, as the notebooks run: cpu sizes,
+# results/reports/xla-cpu-*.json. The dense autoencoder gains 1.5×; the convolutional, GAN,
+# LSTM and diffusion models run 0.3–0.9× as fast with it, and the VAEs the same.
+XLA_PAYS_ON_CPU = frozenset({"dense_autoencoder"})
 
 _current_seed: int | None = None
 
@@ -42,6 +55,8 @@ class SetupInfo:
     precision: str
     replicas: int = 1
 
+    xla: str = "off"
+
     def summary(self) -> str:
         import keras
         import tensorflow as tf
@@ -49,7 +64,8 @@ class SetupInfo:
         return (
             f"TensorFlow {tf.__version__} | Keras {keras.__version__} | "
             f"devices: {', '.join(self.devices)} | replicas: {self.replicas} | "
-            f"profile: {self.profile} | precision: {self.precision} | seed: {self.seed}"
+            f"profile: {self.profile} | precision: {self.precision} | xla: {self.xla} | "
+            f"seed: {self.seed}"
         )
 
 
@@ -126,6 +142,75 @@ def _distribution(gpus) -> int:
     return strategy.num_replicas_in_sync
 
 
+def xla_setting() -> str:
+    """``$COURSEKIT_XLA``: ``auto`` (unset), ``on`` or ``off``."""
+    value = os.environ.get(XLA_ENV, "").strip().lower() or "auto"
+    aliases = {"1": "on", "true": "on", "0": "off", "false": "off"}
+    value = aliases.get(value, value)
+    if value not in XLA_SETTINGS:
+        raise SetupError(f"${XLA_ENV}={os.environ[XLA_ENV]!r} is not understood; use 'auto' "
+                         f"(XLA where it measured faster), 'on', 'off', or leave it unset.")
+    return value
+
+
+def _on_gpu() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def xla_for(model_name: str | None) -> bool | None:
+    """Whether to compile the training step of the model ``model_name`` (a name of
+    ``coursekit.benchmarks.xla.MODELS``; None: not measured) with XLA: True or False, or None
+    to leave Keras's own choice (``auto`` on a GPU). Read by ``fit_resumable``."""
+    import tensorflow as tf
+
+    setting = xla_setting()
+    if setting != "auto":
+        return setting == "on"
+    if _on_gpu() or tf.distribute.has_strategy():  # Keras decides (replicas: off)
+        return None
+    return active_profile() != "smoke" and model_name in XLA_PAYS_ON_CPU
+
+
+@contextlib.contextmanager
+def op_determinism(on: bool):
+    """TensorFlow's op determinism on or off inside the block, restored after it."""
+    from tensorflow.python.framework import config  # the public API can only turn it on
+
+    before = config.is_op_determinism_enabled()
+    (config.enable_op_determinism if on else config.disable_op_determinism)()
+    try:
+        yield
+    finally:
+        (config.enable_op_determinism if before else config.disable_op_determinism)()
+
+
+def set_jit_compile(model, on: bool) -> None:
+    """``model.jit_compile = on``, also under the op determinism ``setup`` turns on. Keras
+    refuses XLA while it is on, because some XLA kernels on a GPU have no deterministic
+    version; TensorFlow hands determinism on to XLA, and on a CPU two XLA runs from one seed
+    are bit-identical (tests/test_xla.py)."""
+    with op_determinism(False):
+        model.jit_compile = on
+    if model.jit_compile != on:
+        raise SetupError(f"{model.name}: Keras refused jit_compile={on} (a layer that XLA "
+                         f"cannot compile, or run_eagerly); set ${XLA_ENV}=off.")
+    model.train_function = None  # made again, with the new setting, by the next fit
+
+
+def xla_summary() -> str:
+    """The setup line's XLA entry: what ``xla_for`` will do in this run."""
+    setting = xla_setting()
+    if setting != "auto":
+        return f"{setting} ({XLA_ENV})"
+    if _on_gpu():
+        return "auto (Keras's choice)"
+    if active_profile() == "smoke":
+        return "off (auto: smoke runs do not repay the compile)"
+    return f"auto (on for: {', '.join(sorted(XLA_PAYS_ON_CPU))})"
+
+
 def setup(seed: int | None = None, mixed_precision: bool | None = None, quiet: bool = False):
     """Seed everything, configure devices and print one line describing the run.
 
@@ -135,7 +220,8 @@ def setup(seed: int | None = None, mixed_precision: bool | None = None, quiet: b
     - enables GPU memory growth (so a notebook does not grab the whole card);
     - ``$COURSEKIT_DEVICES=all``: MirroredStrategy over every device (see the module doc);
     - turns on ``mixed_float16`` on GPUs of compute capability 7.0 or newer, unless
-      ``mixed_precision=False`` or ``$COURSEKIT_MIXED_PRECISION=0``.
+      ``mixed_precision=False`` or ``$COURSEKIT_MIXED_PRECISION=0``;
+    - checks ``$COURSEKIT_XLA`` and says what it will do (see the module doc).
 
     Returns a ``SetupInfo``.
     """
@@ -171,7 +257,7 @@ def setup(seed: int | None = None, mixed_precision: bool | None = None, quiet: b
     else:
         names = (f"CPU ({os.cpu_count()} cores, {platform.machine()})",)
     info = SetupInfo(seed=seed, profile=profile, devices=names, precision=policy,
-                     replicas=replicas)
+                     replicas=replicas, xla=xla_summary())
     if not quiet:
         print(info.summary(), flush=True)
     return info

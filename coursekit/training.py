@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from .checkpoints import Checkpoint, all_layers, checkpoint_dir
+from .device import set_jit_compile, xla_for
 from .recorders import Recorder
 
 
@@ -170,6 +171,7 @@ def fit_resumable(
     callbacks=(),
     examples_per_step: int | None = None,
     profile: str | None = None,
+    xla: str | None = None,
     **fit_kwargs,
 ) -> dict:
     """``model.fit`` that reuses or resumes a checkpoint instead of retraining from scratch.
@@ -186,6 +188,8 @@ def fit_resumable(
     trained in earlier runs; ``history["_throughput"]`` holds the measured examples/s of
     this run's training when ``examples_per_step`` is given. ``profile`` chooses the
     checkpoint folder (default: the active profile), for a model another notebook reuses.
+    ``xla`` names the model for the XLA setting (``coursekit.device.xla_for``): with XLA on,
+    the training step is compiled by it and ``config`` records it.
 
     Introduced in 01_autoencoders, section 2.
     """
@@ -194,6 +198,12 @@ def fit_resumable(
     logger = ProgressLogger(examples_per_step)
     all_callbacks = [logger, *callbacks]
     ensure_built(model, data, fit_kwargs)  # always: benchmark and notebook see one order
+    jit = None if model.run_eagerly else xla_for(xla)
+    if jit is not None and jit != model.jit_compile:
+        set_jit_compile(model, jit)
+    if model.jit_compile is True:
+        config = {**(config or {}), "xla": True}  # XLA's rounding differs: its own checkpoint
+        print("training step compiled with XLA")
     data = _as_stream(data, fit_kwargs)
     checkpoint = None
     if name is not None:

@@ -93,3 +93,38 @@ def test_a_backend_other_than_tensorflow_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
     with pytest.raises(device.SetupError, match="KERAS_BACKEND"):
         device.check_backend()
+
+
+def test_the_xla_setting(monkeypatch, capsys):
+    """``$COURSEKIT_XLA``: auto turns XLA on, on a CPU, only for the models measured faster with
+    it, and not in smoke runs; on and off force it; anything else is a clear error."""
+    monkeypatch.delenv("COURSEKIT_XLA", raising=False)
+    monkeypatch.setenv("COURSEKIT_PROFILE", "cpu")
+    assert device.xla_setting() == "auto"
+    assert device.xla_for("dense_autoencoder") is True
+    assert device.xla_for("diffusion_unet") is False and device.xla_for(None) is False
+    device.setup(quiet=False)
+    assert "xla: auto (on for: dense_autoencoder)" in capsys.readouterr().out
+    monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
+    assert device.xla_for("dense_autoencoder") is False
+    assert "smoke" in device.xla_summary()
+    for value, expected in (("on", True), ("1", True), ("OFF", False), ("0", False)):
+        monkeypatch.setenv("COURSEKIT_XLA", value)
+        assert device.xla_for("diffusion_unet") is expected
+        assert device.xla_for("dense_autoencoder") is expected
+    monkeypatch.setenv("COURSEKIT_XLA", "fast")
+    with pytest.raises(device.SetupError, match="COURSEKIT_XLA='fast'"):
+        device.setup(quiet=True)
+
+
+def test_jit_compile_can_be_set_under_op_determinism():
+    from tensorflow.python.framework import config
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="sgd", loss="mse")
+    config.enable_op_determinism()
+    device.set_jit_compile(model, True)
+    assert model.jit_compile is True and config.is_op_determinism_enabled()
+    with device.op_determinism(False):
+        assert not config.is_op_determinism_enabled()
+    assert config.is_op_determinism_enabled()

@@ -10,6 +10,7 @@ import importlib
 
 import pytest
 
+from coursekit.device import XLA_PAYS_ON_CPU, set_jit_compile
 from coursekit.tools import testing
 from tests.test_two_replicas import TARGETS
 
@@ -50,22 +51,60 @@ def test_the_step_flops_of_the_dense_autoencoder_are_its_matrix_products():
     assert products <= per_image <= 1.05 * products
 
 
-def test_the_xla_measurement_times_both_paths_of_one_model():
+def test_the_xla_measurement_times_every_path_of_one_model():
     import tensorflow as tf
     from tensorflow.python.framework import config
 
     from coursekit.benchmarks import xla
 
-    tf.config.experimental.enable_op_determinism()
-    with pytest.raises(RuntimeError, match="Keras refused jit_compile=True"):
-        xla.measure("dense_autoencoder", "smoke", rounds=1, round_seconds=0.01)
-    config.disable_op_determinism()
-    try:
-        row = xla.measure("dense_autoencoder", "smoke", rounds=1, round_seconds=0.01)
-    finally:
-        tf.config.experimental.enable_op_determinism()
-    for path in ("without_xla", "with_xla"):
+    tf.config.experimental.enable_op_determinism()  # as ck.setup() leaves it
+    row = xla.measure("dense_autoencoder", "smoke", rounds=1, round_seconds=0.01)
+    assert config.is_op_determinism_enabled(), "measure restores op determinism"
+    for path in xla.PATHS:
         assert row[path]["train_images_per_s"] > 0 and row[path]["gflops_per_s"] > 0
     assert row["speedup"] == pytest.approx(row["with_xla"]["train_images_per_s"]
                                            / row["without_xla"]["train_images_per_s"], rel=0.01)
+    assert row["determinism_cost"] == pytest.approx(  # a ratio of times: > 1 is slower
+        row["without_xla_nondeterministic"]["train_images_per_s"]
+        / row["without_xla"]["train_images_per_s"], rel=0.01)
     assert row["notebook"] == "01" and row["examples_per_step"] == 128
+    loop = xla.measure_loop("fid_features", "smoke", rounds=1, round_seconds=0.01)
+    assert loop["with_xla"]["images_per_s"] > 0 and loop["without_xla"]["images_per_s"] > 0
+
+
+@pytest.mark.parametrize("name", sorted(XLA_PAYS_ON_CPU))
+def test_the_xla_steps_the_setting_chooses_are_reproducible(name):
+    """Where ``auto`` turns XLA on (under op determinism, which Keras's own check refuses),
+    two runs from one seed take bit-identical steps."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from coursekit.benchmarks import xla
+
+    tf.config.experimental.enable_op_determinism()
+    weights = []
+    for _ in range(2):
+        keras.utils.set_random_seed(3)
+        model, data, _ = xla.MODELS[name][1]("smoke", np.random.default_rng(0))
+        set_jit_compile(model, True)
+        model.fit(tf.data.Dataset.from_tensors(data).repeat(), epochs=1, steps_per_epoch=3,
+                  verbose=0)
+        weights.append(np.concatenate([v.numpy().ravel() for v in model.trainable_variables]))
+    np.testing.assert_array_equal(weights[0], weights[1])
+
+
+def test_fit_resumable_compiles_with_xla_where_the_setting_says(monkeypatch, capsys):
+    import keras
+    import numpy as np
+
+    from coursekit.training import fit_resumable
+
+    monkeypatch.setenv("COURSEKIT_PROFILE", "cpu")
+    images = np.random.default_rng(0).uniform(size=(64, 3)).astype("float32")
+    for name, expected in (("dense_autoencoder", True), ("vae", False)):
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(3)])
+        model.compile(optimizer="sgd", loss="mse")
+        fit_resumable(model, (images, images), epochs=1, name=None, batch_size=32, xla=name)
+        assert model.jit_compile is expected
+        assert ("compiled with XLA" in capsys.readouterr().out) is expected

@@ -22,7 +22,6 @@ cppn benchmark does) in the same process. Introduced for the course's XLA measur
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
@@ -271,29 +270,6 @@ PATHS = {
 }
 
 
-@contextlib.contextmanager
-def op_determinism(on: bool):
-    """TensorFlow's op determinism on or off inside the block, restored after it."""
-    from tensorflow.python.framework import config  # the public API can only turn it on
-
-    before = config.is_op_determinism_enabled()
-    (config.enable_op_determinism if on else config.disable_op_determinism)()
-    try:
-        yield
-    finally:
-        (config.enable_op_determinism if before else config.disable_op_determinism)()
-
-
-def set_jit_compile(model, on: bool) -> None:
-    """``model.jit_compile = on``, also under op determinism: Keras refuses XLA while it is on,
-    because some XLA kernels on a GPU have no deterministic version; on a CPU, XLA's steps
-    are reproducible with it (tests/test_xla.py), and TensorFlow passes it on to XLA."""
-    with op_determinism(False):
-        model.jit_compile = on
-    if model.jit_compile != on:
-        raise RuntimeError(f"{model.name}: Keras refused jit_compile={on}")
-
-
 def _timed_fit(model, dataset, steps) -> float:
     start = time.perf_counter()
     model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
@@ -306,7 +282,7 @@ def measure(name, profile, rounds=ROUNDS, round_seconds=ROUND_SECONDS, paths=Non
     import keras
     import tensorflow as tf
 
-    from ..device import seed_for
+    from ..device import op_determinism, seed_for, set_jit_compile
 
     notebook, build = MODELS[name]
     paths = paths or list(PATHS)
@@ -387,6 +363,7 @@ def measure_loop(name, profile, rounds=ROUNDS, round_seconds=ROUND_SECONDS) -> d
 
 
 def benchmark(profile: str, out_dir: Path) -> dict:
+    from ..device import op_determinism
     from .cppn import matmul_peak_gflops
 
     report: dict = {"peak_gflops_per_s": {"tf_matmul": round(tf_matmul_peak_gflops(), 1),

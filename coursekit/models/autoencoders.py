@@ -116,7 +116,8 @@ def train_autoencoder(model, images, *, epochs, batch_size, name, learning_rate=
                       profile=None):
     """Train with Adam and a cosine-decayed learning rate; checkpointed under ``name``
     (``None``: no checkpoint) in ``profile`` (default: the active one). Returns the
-    history (per-epoch ``loss``; ``_throughput`` in images/s). Introduced in
+    history (per-epoch ``loss``; ``_throughput`` in images/s). The training step is compiled
+    with XLA where it pays (``ck.setup()``'s line says where). Introduced in
     01_autoencoders, section 2."""
     if images.ndim != 4 or images.shape[1:] != IMAGE_SHAPE:
         raise ValueError(f"expected images of shape (N, 28, 28, 1), got {images.shape}")
@@ -126,8 +127,9 @@ def train_autoencoder(model, images, *, epochs, batch_size, name, learning_rate=
     config = {"arch": model.name, "n": len(images), "noise": model.noise_std,
               "batch": batch_size, "lr": learning_rate, "epochs": epochs}
     data = make_pipeline(images, batch_size, seed=seed_for("autoencoder data"))
+    kind = "dense" if model.name.startswith("dense") else "conv"  # XLA pays for one of them
     return fit_resumable(model, data, epochs=epochs, name=name, config=config,
-                         examples_per_step=batch_size, profile=profile)
+                         examples_per_step=batch_size, profile=profile, xla=f"{kind}_autoencoder")
 
 
 def train_2d_autoencoder(images, *, epochs, batch_size, profile=None):
