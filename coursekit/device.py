@@ -34,10 +34,11 @@ DEVICES_ENV = "COURSEKIT_DEVICES"  # "all": MirroredStrategy over every visible 
 MIXED_PRECISION_ENV = "COURSEKIT_MIXED_PRECISION"  # "0" disables mixed precision on GPUs
 XLA_ENV = "COURSEKIT_XLA"  # "auto" (default), "on" or "off"
 XLA_SETTINGS = ("auto", "on", "off")
-# The models (``coursekit.benchmarks.xla.MODELS`` names) whose training XLA makes at least 5%
-# faster on this project's 2-core CPU under op determinism, as the notebooks run: cpu sizes,
-# results/reports/xla-cpu-*.json. The dense autoencoder gains 1.5×; the convolutional, GAN,
-# LSTM and diffusion models run 0.3–0.9× as fast with it, and the VAEs the same.
+# The models (``coursekit.benchmarks.xla.MODELS`` names) whose training XLA made at least 5%
+# faster on this project's 2-core CPU under op determinism, as the notebooks run, in every
+# measurement (cpu sizes, results/reports/xla-cpu-*.json): the dense autoencoder, 1.2–1.5×.
+# The VAEs ran 0.97–1.0× as fast with it; the convolutional, GAN, LSTM and diffusion models
+# 0.3–0.9× (oneDNN's convolutions are faster than XLA's on this CPU).
 XLA_PAYS_ON_CPU = frozenset({"dense_autoencoder"})
 
 _current_seed: int | None = None

@@ -78,6 +78,18 @@ def test_each_run_is_a_new_report_outside_the_committed_folder(fake_benchmark, m
     assert json.loads(reports[0].read_text())["out_dir"] == str(fake_benchmark / "results")
 
 
+
+def test_a_forced_xla_setting_is_a_variant_of_the_run(fake_benchmark, monkeypatch):
+    monkeypatch.delenv("COURSEKIT_XLA", raising=False)
+    bench.main(["fake", "--profile", "smoke", "--seed", "3"])
+    monkeypatch.setenv("COURSEKIT_XLA", "off")
+    bench.main(["fake", "--profile", "smoke", "--seed", "3"])
+    plain, forced = (json.loads(p.read_text()) for p in sorted(
+        (fake_benchmark / "results").glob("*.json"), key=lambda p: "xla-off" in p.name))
+    assert "variant" not in plain and plain["xla"].startswith("off (auto")
+    assert forced["variant"] == "xla-off" and forced["xla"] == "off (COURSEKIT_XLA)"
+    assert list((fake_benchmark / "results").glob("fake-xla-off-smoke-seed3-*.json"))
+
 def test_runs_reported_into_the_committed_folder_keep_their_samples_out_of_it(tmp_path):
     assert bench.samples_dir(bench.RESULTS_DIR / "gan-cpu-seed1-x.json") == bench.SAMPLES_DIR
     assert bench.samples_dir(tmp_path / "gan.json") == tmp_path

@@ -184,16 +184,24 @@ def test_the_xla_section_has_a_row_per_model_of_the_newest_measurement(tmp_path)
     row = {"notebook": "03", "examples_per_step": 64, "flops_per_image": 154_000_000,
            "without_xla": {"train_images_per_s": 700.0, "share_of_peak": 0.6},
            "with_xla": {"train_images_per_s": 480.0, "share_of_peak": 0.41},
-           "compile_seconds": 3.4, "speedup": 0.686}
+           "without_xla_nondeterministic": {"train_images_per_s": 900.0},
+           "with_xla_nondeterministic": {"train_images_per_s": 600.0},
+           "compile_seconds": 3.4, "speedup": 0.686, "determinism_cost": 1.29}
     faster = {**row, "notebook": "01", "speedup": 1.86}
+    loop = {"notebook": "05", "images_per_call": 64, "without_xla": {"images_per_s": 80.0},
+            "with_xla": {"images_per_s": 88.0}, "speedup": 1.1, "compile_seconds": 0.1}
     old = _report(1, None, benchmark="xla", models={"dcgan": row})
     new = _report(2, None, benchmark="xla", peak_gflops_per_s={"tf_matmul": 180.0,
                                                                "numpy_matmul": 150.0},
-                  models={"dcgan": row, "dense_autoencoder": faster})
+                  models={"dcgan": row, "dense_autoencoder": faster},
+                  loops={"lstm_sampling": loop})
     page = results.render([(tmp_path / "old.json", old), (tmp_path / "new.json", new)],
                           tmp_path / "README.md")
     section = page[page.index("## xla"):]
-    assert "| 03 | dcgan | 154.0 | 700 | 480 | 0.69 | 3.4 | 60.0% | 41.0% | no |" in section
-    assert "| 01 | dense_autoencoder |" in section and "| 1.86 |" in section
+    assert ("| 03 | dcgan | 154.0 | 700 | 480 | 0.69 | 3.4 | 60.0% | 41.0% | no | off | 900 | "
+            "600 | 1.29 |") in section
+    assert "| 01 | dense_autoencoder |" in section and "| 1.86 | 3.4 |" in section
+    assert "| yes | **XLA** |" in section  # what auto chooses (XLA_PAYS_ON_CPU)
+    assert "| 05 | lstm_sampling | 64 | 80 | 88 | 1.10 | 0.1 |" in section
     assert "TensorFlow 180, numpy 150 GFLOP/s" in section
     assert "Earlier measurements: [" in section and "(old.json)" in section

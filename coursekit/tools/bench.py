@@ -65,6 +65,8 @@ KEYS = {
     "train_sequences_per_s": "the same, for sequence models",
     "epochs": "training epochs", "steps": "training steps (updates)", "batch": "minibatch size",
     "wall_seconds": "wall time of the whole benchmark (added by the command)",
+    "xla": "what $COURSEKIT_XLA did in the run, as ck.setup()'s line says it (added by the "
+           "command; a forced on/off also sets variant 'xla-on'/'xla-off')",
     "date": "when the run started, UTC, ISO 8601 (added by the command)",
     "commit": "git HEAD of the project, '-dirty' if tracked files differed; null outside a "
               "checkout (added by the command)",
@@ -239,11 +241,14 @@ def run(name: str, profile: str, out: Path | None = None, seed: int | None = Non
         raise SystemExit(f"Unknown benchmark {name!r}; choose one of {', '.join(available())}.")
     check_profile(profile)
     os.environ[PROFILE_ENV] = profile  # so every Budget in the run reads this profile
-    from ..device import setup
+    from ..device import setup, xla_setting
 
     info = setup(seed=seed)
     started, load_at_start, commit = utc_now(), load_average(), git_commit()
-    out = Path(out) if out else default_report_path(name, profile, info.seed, started)
+    # a forced XLA setting is a variant of the run: its own file name and results group
+    variant = None if xla_setting() == "auto" else f"xla-{xla_setting()}"
+    out = Path(out) if out else default_report_path(
+        f"{name}-{variant}" if variant else name, profile, info.seed, started)
     module = importlib.import_module(f"coursekit.benchmarks.{name}")
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -252,7 +257,9 @@ def run(name: str, profile: str, out: Path | None = None, seed: int | None = Non
         "benchmark": name,
         "profile": profile,
         "seed": info.seed,
+        **({"variant": variant} if variant else {}),
         "precision": info.precision,
+        "xla": info.xla,
         "date": started.isoformat(),
         "commit": commit,
         "wall_seconds": round(time.perf_counter() - start, 1),

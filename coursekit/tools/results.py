@@ -168,10 +168,14 @@ ABOUT = {
                           "stated), with x̂₀ clipped to [−1, 1], and the conditional model "
                           "at w = 0 with labels drawn from the training frequencies.",
     "xla": "Every notebook's model trained with Keras's `jit_compile=True` (XLA) and without, "
-           "at the profile's sizes, alternating, best of the rounds; compile: XLA's first call "
-           "beyond the plain first call; share of peak: the training step's floating-point "
-           "operations (TensorFlow's profiler) per second over TensorFlow's float32 matmul "
-           "rate.",
+           "at the profile's sizes, alternating, best of the rounds, under TensorFlow's op "
+           "determinism as the notebooks run (`ck.setup()`), and without it (the last three "
+           "columns; determinism's time ×: how much longer a step takes with it); compile: "
+           "XLA's first call beyond the plain first call; share of peak: the training step's "
+           "floating-point operations (TensorFlow's profiler) per second over TensorFlow's "
+           "float32 matmul rate; `auto` on a CPU: what `$COURSEKIT_XLA=auto` chooses "
+           "(`coursekit.device.XLA_PAYS_ON_CPU`). Then the notebooks' other hot loops, each "
+           "one `tf.function` without and with `jit_compile=True`.",
     "notebooks": "Notebooks executed top to bottom (`make notebooks`, or in JupyterLab): wall "
                  "time, and whether every assert passed.",
 }
@@ -439,13 +443,29 @@ def _runs_by_commit(report: dict) -> str:
         f"{commit} ({', '.join(names)})" for commit, names in by_commit.items()) + ".")
 
 
+def newest_per_profile(entries) -> tuple[dict[str, tuple[Path, dict]], list]:
+    """(profile → newest (path, report), the older entries): the sections that show the
+    newest report of each profile in full and link the rest."""
+    newest: dict[str, tuple[Path, dict]] = {}
+    for path, report in sorted(entries, key=lambda e: str(e[1].get("date"))):
+        newest[str(report.get("profile"))] = (path, report)
+    return newest, [(p, r) for p, r in entries if (p, r) not in newest.values()]
+
+
+def earlier_links(label: str, older, page_dir: Path) -> list[str]:
+    """One line linking the older reports (none: no line)."""
+    if not older:
+        return []
+    return [f"{label}: " + ", ".join(
+        f"[{date_label(r)} {r.get('profile')}]"
+        f"({os.path.relpath(p, page_dir).replace(os.sep, '/')})" for p, r in older), ""]
+
+
 def sweep_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -> list[str]:
     """The seed sweeps (``coursekit.tools.sweep``): the newest one of each profile in full,
     every claim with its value on each seed and its smallest relative margin; older ones
     linked."""
-    newest: dict[str, tuple[Path, dict]] = {}
-    for path, report in sorted(entries, key=lambda e: str(e[1].get("date"))):
-        newest[str(report.get("profile"))] = (path, report)
+    newest, older = newest_per_profile(entries)
     lines = ["## sweep", "", ABOUT.get(name, ""), ""]
     for profile, (path, report) in sorted(newest.items()):
         seeds = [str(s) for s in report.get("seeds", [])]
@@ -475,20 +495,22 @@ def sweep_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -
                   f"{e['message'][:200]}" for r in runs for e in r.get("errors", [])]
         lines += (["Errors (a failed plain `assert` shows here):", "", *errors, ""]
                   if errors else [])
-    older = [(p, r) for p, r in entries if (p, r) not in newest.values()]
-    if older:
-        lines += ["Earlier sweeps: " + ", ".join(
-            f"[{date_label(r)} {r.get('profile')}]"
-            f"({os.path.relpath(p, page_dir).replace(os.sep, '/')})" for p, r in older), ""]
-    return lines
+    return lines + earlier_links("Earlier sweeps", older, page_dir)
+
+
+def _xla_choice(model: str, profile: str) -> str:
+    """What ``$COURSEKIT_XLA=auto`` does for ``model`` on a CPU in ``profile``."""
+    from coursekit.device import XLA_PAYS_ON_CPU
+
+    if model not in XLA_PAYS_ON_CPU:
+        return "off"
+    return "off (smoke)" if profile == "smoke" else "**XLA**"
 
 
 def xla_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -> list[str]:
     """The XLA measurements (``make bench NAME=xla``): the newest report of each profile in
-    full, a row per model; older ones linked."""
-    newest: dict[str, tuple[Path, dict]] = {}
-    for path, report in sorted(entries, key=lambda e: str(e[1].get("date"))):
-        newest[str(report.get("profile"))] = (path, report)
+    full, a row per model and per hot loop; older ones linked."""
+    newest, older = newest_per_profile(entries)
     lines = [f"## {name}", "", ABOUT.get(name, ""), ""]
     for profile, (path, report) in sorted(newest.items()):
         peak = report.get("peak_gflops_per_s") or {}
@@ -502,6 +524,8 @@ def xla_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -> 
         rows = []
         for model, row in (report.get("models") or {}).items():
             plain, xla = row.get("without_xla") or {}, row.get("with_xla") or {}
+            fast = row.get("without_xla_nondeterministic") or {}
+            fast_xla = row.get("with_xla_nondeterministic") or {}
             speedup = row.get("speedup")
             rows.append([str(row.get("notebook", "?")), model,
                          fmt(row.get("flops_per_image", 0) / 1e6, "f1"),
@@ -511,16 +535,26 @@ def xla_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -> 
                          fmt(plain.get("share_of_peak"), "pct"),
                          fmt(xla.get("share_of_peak"), "pct"),
                          "–" if not _number(speedup) else
-                         "yes" if speedup >= XLA_PAYS else "no"])
+                         "yes" if speedup >= XLA_PAYS else "no",
+                         _xla_choice(model, profile),
+                         fmt(fast.get("train_images_per_s"), "int"),
+                         fmt(fast_xla.get("train_images_per_s"), "int"),
+                         fmt(row.get("determinism_cost"), "f2")])
         lines += _table(["nb", "model", "MFLOP per image", "images/s", "with XLA",
                          "speedup", "compile, s", "share of peak", "with XLA",
-                         f"XLA ≥ {XLA_PAYS:g}× faster"], rows) + [""]
-    older = [(p, r) for p, r in entries if (p, r) not in newest.values()]
-    if older:
-        lines += ["Earlier measurements: " + ", ".join(
-            f"[{date_label(r)} {r.get('profile')}]"
-            f"({os.path.relpath(p, page_dir).replace(os.sep, '/')})" for p, r in older), ""]
-    return lines
+                         f"XLA ≥ {XLA_PAYS:g}× faster", "`auto` on a CPU",
+                         "without determinism: images/s", "with XLA",
+                         "determinism's time ×"], rows) + [""]
+        loops = [[str(row.get("notebook", "?")), loop,
+                  fmt(row.get("images_per_call"), "int"),
+                  fmt((row.get("without_xla") or {}).get("images_per_s"), "int"),
+                  fmt((row.get("with_xla") or {}).get("images_per_s"), "int"),
+                  fmt(row.get("speedup"), "f2"), fmt(row.get("compile_seconds"), "f1")]
+                 for loop, row in (report.get("loops") or {}).items()]
+        if loops:
+            lines += _table(["nb", "hot loop", "images per call", "images/s", "with XLA",
+                             "speedup", "compile, s"], loops) + [""]
+    return lines + earlier_links("Earlier measurements", older, page_dir)
 
 
 def chart_points(reports: list[tuple[Path, dict]]) -> list[tuple[str, Path, dict, float, float]]:
