@@ -13,9 +13,9 @@ Introduced in 01_autoencoders, section 0.
   ``mixed_precision=False`` or ``$COURSEKIT_MIXED_PRECISION=0``.
 - **XLA.** ``$COURSEKIT_XLA`` (``auto``, the default; ``on``; ``off``) says whether
   ``fit_resumable`` compiles a model's training step with XLA (``xla_for``). ``auto``: on a
-  CPU, for the models that ``make bench NAME=xla`` measured faster with it (``XLA_PAYS_ON_CPU``)
-  in every profile but smoke, whose seconds-long runs do not repay the compile; on a GPU,
-  Keras's own choice, left alone.
+  CPU, for the models that ``make bench NAME=xla`` measured faster with it (``XLA_PAYS_ON_CPU``),
+  in every profile (one code path; even a smoke run of 01 trains long enough to repay the
+  second of compiling); on a GPU, Keras's own choice, left alone.
 """
 
 from __future__ import annotations
@@ -171,7 +171,7 @@ def xla_for(model_name: str | None) -> bool | None:
         return setting == "on"
     if _on_gpu() or tf.distribute.has_strategy():  # Keras decides (replicas: off)
         return None
-    return active_profile() != "smoke" and model_name in XLA_PAYS_ON_CPU
+    return model_name in XLA_PAYS_ON_CPU
 
 
 @contextlib.contextmanager
@@ -207,8 +207,6 @@ def xla_summary() -> str:
         return f"{setting} ({XLA_ENV})"
     if _on_gpu():
         return "auto (Keras's choice)"
-    if active_profile() == "smoke":
-        return "off (auto: smoke runs do not repay the compile)"
     return f"auto (on for: {', '.join(sorted(XLA_PAYS_ON_CPU))})"
 
 

@@ -355,7 +355,7 @@ def measure_loop(name, profile, rounds=ROUNDS, round_seconds=ROUND_SECONDS) -> d
     row = {"notebook": notebook, "images_per_call": images}
     for xla, key in ((False, "without_xla"), (True, "with_xla")):
         copy = copies[xla]
-        row[key] = {"images_per_s": round(images / copy["best"], 1),
+        row[key] = {"loop_images_per_s": round(images / copy["best"], 1),
                     "first_call_seconds": round(copy["first"], 2)}
     row["compile_seconds"] = round(max(0.0, copies[True]["first"] - copies[False]["first"]), 2)
     row["speedup"] = round(copies[False]["best"] / copies[True]["best"], 3)

@@ -498,13 +498,11 @@ def sweep_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -
     return lines + earlier_links("Earlier sweeps", older, page_dir)
 
 
-def _xla_choice(model: str, profile: str) -> str:
-    """What ``$COURSEKIT_XLA=auto`` does for ``model`` on a CPU in ``profile``."""
+def _xla_choice(model: str) -> str:
+    """What ``$COURSEKIT_XLA=auto`` does for ``model`` on a CPU."""
     from coursekit.device import XLA_PAYS_ON_CPU
 
-    if model not in XLA_PAYS_ON_CPU:
-        return "off"
-    return "off (smoke)" if profile == "smoke" else "**XLA**"
+    return "**XLA**" if model in XLA_PAYS_ON_CPU else "off"
 
 
 def xla_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -> list[str]:
@@ -536,7 +534,7 @@ def xla_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -> 
                          fmt(xla.get("share_of_peak"), "pct"),
                          "–" if not _number(speedup) else
                          "yes" if speedup >= XLA_PAYS else "no",
-                         _xla_choice(model, profile),
+                         _xla_choice(model),
                          fmt(fast.get("train_images_per_s"), "int"),
                          fmt(fast_xla.get("train_images_per_s"), "int"),
                          fmt(row.get("determinism_cost"), "f2")])
@@ -547,8 +545,8 @@ def xla_section(name: str, entries: list[tuple[Path, dict]], page_dir: Path) -> 
                          "determinism's time ×"], rows) + [""]
         loops = [[str(row.get("notebook", "?")), loop,
                   fmt(row.get("images_per_call"), "int"),
-                  fmt((row.get("without_xla") or {}).get("images_per_s"), "int"),
-                  fmt((row.get("with_xla") or {}).get("images_per_s"), "int"),
+                  fmt((row.get("without_xla") or {}).get("loop_images_per_s"), "int"),
+                  fmt((row.get("with_xla") or {}).get("loop_images_per_s"), "int"),
                   fmt(row.get("speedup"), "f2"), fmt(row.get("compile_seconds"), "f1")]
                  for loop, row in (report.get("loops") or {}).items()]
         if loops:
