@@ -86,8 +86,8 @@ def test_a_forced_xla_setting_is_a_variant_of_the_run(fake_benchmark, monkeypatc
     bench.main(["fake", "--profile", "smoke", "--seed", "3"])
     plain, forced = (json.loads(p.read_text()) for p in sorted(
         (fake_benchmark / "results").glob("*.json"), key=lambda p: "xla-off" in p.name))
-    assert "variant" not in plain and plain["xla"].startswith("auto (on for")
-    assert forced["variant"] == "xla-off" and forced["xla"] == "off (COURSEKIT_XLA)"
+    assert "variant" not in plain and plain["xla_setting"].startswith("auto (on for")
+    assert forced["variant"] == "xla-off" and forced["xla_setting"] == "off (COURSEKIT_XLA)"
     assert list((fake_benchmark / "results").glob("fake-xla-off-smoke-seed3-*.json"))
 
 def test_runs_reported_into_the_committed_folder_keep_their_samples_out_of_it(tmp_path):

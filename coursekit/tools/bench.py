@@ -65,8 +65,8 @@ KEYS = {
     "train_sequences_per_s": "the same, for sequence models",
     "epochs": "training epochs", "steps": "training steps (updates)", "batch": "minibatch size",
     "wall_seconds": "wall time of the whole benchmark (added by the command)",
-    "xla": "what $COURSEKIT_XLA did in the run, as ck.setup()'s line says it (added by the "
-           "command; a forced on/off also sets variant 'xla-on'/'xla-off')",
+    "xla_setting": "what $COURSEKIT_XLA did in the run, as ck.setup()'s line says it (added "
+                   "by the command; a forced on/off also sets variant 'xla-on'/'xla-off')",
     "date": "when the run started, UTC, ISO 8601 (added by the command)",
     "commit": "git HEAD of the project, '-dirty' if tracked files differed; null outside a "
               "checkout (added by the command)",
@@ -259,7 +259,7 @@ def run(name: str, profile: str, out: Path | None = None, seed: int | None = Non
         "seed": info.seed,
         **({"variant": variant} if variant else {}),
         "precision": info.precision,
-        "xla": info.xla,
+        "xla_setting": info.xla,
         "date": started.isoformat(),
         "commit": commit,
         "wall_seconds": round(time.perf_counter() - start, 1),
