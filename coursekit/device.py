@@ -55,7 +55,6 @@ class SetupInfo:
     devices: tuple[str, ...]
     precision: str
     replicas: int = 1
-
     xla: str = "off"
 
     def summary(self) -> str:
@@ -154,22 +153,22 @@ def xla_setting() -> str:
     return value
 
 
-def _on_gpu() -> bool:
+def _keras_decides_xla() -> bool:
+    """``auto`` leaves XLA to Keras on a GPU, and under a distribution strategy (where Keras
+    turns it off)."""
     import tensorflow as tf
 
-    return bool(tf.config.list_physical_devices("GPU"))
+    return bool(tf.config.list_physical_devices("GPU")) or tf.distribute.has_strategy()
 
 
 def xla_for(model_name: str | None) -> bool | None:
     """Whether to compile the training step of the model ``model_name`` (a name of
     ``coursekit.benchmarks.xla.MODELS``; None: not measured) with XLA: True or False, or None
     to leave Keras's own choice (``auto`` on a GPU). Read by ``fit_resumable``."""
-    import tensorflow as tf
-
     setting = xla_setting()
     if setting != "auto":
         return setting == "on"
-    if _on_gpu() or tf.distribute.has_strategy():  # Keras decides (replicas: off)
+    if _keras_decides_xla():
         return None
     return model_name in XLA_PAYS_ON_CPU
 
@@ -205,7 +204,7 @@ def xla_summary() -> str:
     setting = xla_setting()
     if setting != "auto":
         return f"{setting} ({XLA_ENV})"
-    if _on_gpu():
+    if _keras_decides_xla():
         return "auto (Keras's choice)"
     return f"auto (on for: {', '.join(sorted(XLA_PAYS_ON_CPU))})"
 

@@ -72,12 +72,16 @@ def test_devices_switch(monkeypatch, capsys):
     import tensorflow as tf
 
     monkeypatch.setenv("COURSEKIT_PROFILE", "smoke")
+    monkeypatch.delenv("COURSEKIT_XLA", raising=False)
     monkeypatch.setenv("COURSEKIT_DEVICES", "all")
     try:
         info = device.setup()
         assert isinstance(tf.distribute.get_strategy(), tf.distribute.MirroredStrategy)
         assert info.replicas == tf.distribute.get_strategy().num_replicas_in_sync >= 1
-        assert f"replicas: {info.replicas}" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert f"replicas: {info.replicas}" in out
+        # under a strategy XLA is Keras's choice, as xla_for leaves it
+        assert "xla: auto (Keras's choice)" in out and device.xla_for("dense_autoencoder") is None
     finally:
         monkeypatch.delenv("COURSEKIT_DEVICES")
         device.setup(quiet=True)

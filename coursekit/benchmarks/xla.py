@@ -276,19 +276,17 @@ def _timed_fit(model, dataset, steps) -> float:
     return time.perf_counter() - start
 
 
-def measure(name, profile, rounds=ROUNDS, round_seconds=ROUND_SECONDS, paths=None) -> dict:
-    """One model's row: for each of ``paths`` (default ``PATHS``), images/s and first-call
-    seconds of one copy of the model; the copies alternate, each under its own determinism."""
+def measure(name, profile, rounds=ROUNDS, round_seconds=ROUND_SECONDS) -> dict:
+    """One model's row: for each of ``PATHS``, images/s and first-call seconds of one copy of
+    the model; the copies alternate, each under its own determinism."""
     import keras
     import tensorflow as tf
 
     from ..device import op_determinism, seed_for, set_jit_compile
 
     notebook, build = MODELS[name]
-    paths = paths or list(PATHS)
     copies = {}
-    for path in paths:
-        deterministic, xla = PATHS[path]
+    for path, (deterministic, xla) in PATHS.items():
         keras.utils.set_random_seed(seed_for(f"xla {name}"))
         model, data, examples = build(profile, np.random.default_rng(seed_for(f"xla {name} data")))
         set_jit_compile(model, xla)
@@ -304,21 +302,19 @@ def measure(name, profile, rounds=ROUNDS, round_seconds=ROUND_SECONDS, paths=Non
                 copy["best"] = min(copy["best"], _timed_fit(copy["model"], copy["dataset"],
                                                             copy["steps"]) / copy["steps"])
     with op_determinism(False):
-        flops = step_flops(copies[paths[0]]["model"], data)
+        flops = step_flops(copies["without_xla"]["model"], data)
     row = {"notebook": notebook, "examples_per_step": examples,
            "flops_per_image": round(flops / examples)}
     for path, copy in copies.items():
         row[path] = {"train_images_per_s": round(examples / copy["best"], 1),
                      "first_call_seconds": round(copy["first"], 2),
                      "gflops_per_s": round(flops / copy["best"] / 1e9, 2)}
-    if "without_xla" in copies and "with_xla" in copies:
-        # the compile time: what XLA's first call costs beyond the plain first call
-        row["compile_seconds"] = round(max(0.0, copies["with_xla"]["first"]
-                                           - copies["without_xla"]["first"]), 2)
-        row["speedup"] = round(copies["without_xla"]["best"] / copies["with_xla"]["best"], 3)
-    if "without_xla_nondeterministic" in copies and "without_xla" in copies:
-        row["determinism_cost"] = round(copies["without_xla"]["best"]
-                                        / copies["without_xla_nondeterministic"]["best"], 3)
+    plain, xla = copies["without_xla"], copies["with_xla"]
+    # the compile time: what XLA's first call costs beyond the plain first call
+    row["compile_seconds"] = round(max(0.0, xla["first"] - plain["first"]), 2)
+    row["speedup"] = round(plain["best"] / xla["best"], 3)
+    row["determinism_cost"] = round(
+        plain["best"] / copies["without_xla_nondeterministic"]["best"], 3)
     return row
 
 

@@ -131,16 +131,11 @@ def xla_step(make, seed: int = 0) -> float:
     (``jit_compile=True``: Keras's default on a GPU) and without (its default on a CPU).
     Keras refuses XLA while TensorFlow's op determinism is on (``coursekit.device.setup``
     turns it on), so it is off for the two steps and restored after them."""
-    from tensorflow.python.framework import config  # the public API can only turn it on
+    from ..device import op_determinism
 
-    deterministic = config.is_op_determinism_enabled()
-    config.disable_op_determinism()
-    try:
+    with op_determinism(False):
         start_xla, end_xla = one_step(make, seed, jit_compile=True)
         start, end = one_step(make, seed, jit_compile=False)
-    finally:
-        if deterministic:
-            config.enable_op_determinism()
     assert relative_difference(start_xla, start) < 1e-6, "the two runs started apart"
     return relative_difference([b - a for a, b in zip(start_xla, end_xla, strict=True)],
                                [b - a for a, b in zip(start, end, strict=True)])
