@@ -1,7 +1,8 @@
 """``make bench NAME=infogan``: notebook 04's InfoGAN trained from scratch, measured.
 
-Trains the exported notebook code (``coursekit.models.infogan``, the paper's version: learned
-standard deviations, λ = 1 for the categorical code and 0.1 for the continuous ones) and
+Trains the exported notebook code (``coursekit.models.infogan``, the model of sections 4–5:
+the paper's codes as the official code models them, Q's Gaussians with standard deviation 1
+and λ = 1 for every code) and
 reports both accuracies (Q on real test digits; the classifier on images generated per
 category; each under the best one-to-one map), the MI estimates per code, Q's accuracy per
 epoch, the Fréchet distance and class histogram of 10,000 samples (saved as uint8 ``.npy``

@@ -102,6 +102,12 @@ def paper_latent(learn_std=True, continuous_weight=0.1):
                       Uniform(weight=continuous_weight, learn_std=learn_std), Noise(62))
 
 
+def official_latent():
+    """The same codes as the official code models them: Q's Gaussians have standard
+    deviation 1, and λ = 1 for every code (openai/InfoGAN, run_mnist_exp.py)."""
+    return paper_latent(learn_std=False, continuous_weight=1.0)
+
+
 def infogan_generator(latent_size, width=64, dense=1024):
     L = keras.layers
     return keras.Sequential([
@@ -176,8 +182,8 @@ class InfoGAN(AdversarialModel):
 
 
 def build_infogan(spec=None, width=64, dense=1024):
-    """A compiled, built InfoGAN with the paper's optimisers."""
-    model = InfoGAN(spec or paper_latent(), width=width, dense=dense)
+    """A compiled, built InfoGAN with the paper's optimisers (official_latent by default)."""
+    model = InfoGAN(spec or official_latent(), width=width, dense=dense)
     model.compile(d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
                   g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5))
     return model.build_all()
