@@ -32,8 +32,16 @@ def test_the_latent_specification_derives_sampling_q_and_losses():
     assert float(mi_cat) == pytest.approx(math.log(10), abs=1e-5)
     assert float(loss2) == pytest.approx(0.5 * math.log(2 * math.pi) - 1.0, abs=1e-5)
     assert float(mi2) == pytest.approx(math.log(2) - float(loss2), abs=1e-6)
-    fixed = models.paper_latent(learn_std=False, continuous_weight=1.0)
+    # the official code's version (the notebook's model): std 1, so −log Q is a squared
+    # error plus ½ log 2π, and every code weighs λ = 1
+    fixed = models.official_latent()
     assert fixed.q_size == 12
+    q = np.concatenate([cat * 60.0, c2 + 0.5, c3], 1).astype("f4")
+    (w_cat, _, _), (w2, loss2, _), (w3, loss3, _) = fixed.information(latent, q)
+    assert (w_cat, w2, w3) == (1.0, 1.0, 1.0)
+    assert float(loss2) == pytest.approx(0.5 * math.log(2 * math.pi) + 0.125, abs=1e-5)
+    assert float(loss3) == pytest.approx(0.5 * math.log(2 * math.pi), abs=1e-5)
+    assert models.build_infogan(width=4, dense=32).spec.q_size == 12  # the default
 
 
 def test_the_bound_never_exceeds_the_entropy_for_any_q():
