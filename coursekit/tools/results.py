@@ -175,7 +175,10 @@ ABOUT = {
            "floating-point operations (TensorFlow's profiler) per second over TensorFlow's "
            "float32 matmul rate; `auto` on a CPU: what `$COURSEKIT_XLA=auto` chooses "
            "(`coursekit.device.XLA_PAYS_ON_CPU`). Then the notebooks' other hot loops, each "
-           "one `tf.function` without and with `jit_compile=True`.",
+           "one `tf.function` without and with `jit_compile=True`; they stay without XLA: "
+           "the two it speeds up take seconds of a cpu run of their notebook (05: about 36 "
+           "sampler calls, 300 sprites, in a run of 10–40 minutes; 06: a dozen CPPN-GAN "
+           "renders), and XLA's sampler draws other sprites than TensorFlow's from one seed.",
     "notebooks": "Notebooks executed top to bottom (`make notebooks`, or in JupyterLab): wall "
                  "time, and whether every assert passed.",
 }
