@@ -150,6 +150,45 @@ def test_the_sampler_comparison_names_the_run_it_needs(tmp_path):
         diffusion_samplers.benchmark("smoke", tmp_path)
 
 
+def test_the_guidance_comparison_scores_every_scale_against_the_requested_digits(
+        tmp_path, monkeypatch):
+    """On a saved (untrained) smoke-width network, with the classifier faked: a classifier that
+    always answers 3 is right on a tenth of the requests, wrong on every other digit."""
+    from coursekit import metrics
+    from coursekit.benchmarks import diffusion_guidance
+    from coursekit.device import current_seed
+
+    with pytest.raises(SystemExit, match="make bench NAME=diffusion PROFILE=smoke"):
+        diffusion_guidance.benchmark("smoke", tmp_path)
+    b = topic.BUDGET.get("smoke")
+    network, rng = models.unet(b.width), np.random.default_rng(0)
+    for weight in network.weights:  # the U-Net's output layer starts at zero: perturb it all
+        weight.assign(rng.normal(0, 0.05, weight.shape).astype("float32"))
+    network.save_weights(tmp_path / f"diffusion-weights-smoke-seed{current_seed()}.weights.h5")
+
+    class FakeScorer:
+        def score(self, samples):
+            return {"fid": float(np.mean(samples)), "histogram": np.full(10, 0.1),
+                    "min_class": 0.1}
+
+    def always_three(images):
+        return None, np.tile(np.eye(10)[3], (len(images), 1))
+
+    monkeypatch.setattr(metrics, "SampleScorer", FakeScorer)
+    monkeypatch.setattr(metrics, "features_and_logits", always_three)
+    monkeypatch.setattr(metrics, "fid_floor", lambda scorer, n: 0.5)
+    report = diffusion_guidance.benchmark("smoke", tmp_path)
+    assert report["n_samples"] == b.fid_samples // 5
+    for w in diffusion_guidance.SCALES:
+        row = report[diffusion_guidance.scale_key(w)]
+        assert row["guidance"] == w and row["accuracy"] == pytest.approx(0.1)
+        assert row["accuracy_per_digit"][3] == 1 and row["worst_digit_accuracy"] == 0
+        assert row["n_samples"] == b.fid_samples // 5
+    # the scales differ, so the samples do
+    assert report["w_0"]["fid"] != report["w_8"]["fid"]
+    assert diffusion_guidance.scale_key(0.5) == "w_0_5"
+
+
 def tiny_unet():
     return models.DenoisingDiffusion(models.unet(width=4, embed=8),
                                      models.Schedule(models.linear_betas()), label_dropout=0.2)

@@ -135,6 +135,16 @@ HEADLINES: dict[str, tuple[list, list]] = {
                             ("n", ("n_samples",), "int")],
                            [("sampled images/s, S = 20", ("ddim_20", "sample_images_per_s"),
                              "f1")]),
+    "diffusion_guidance": ([(f"w = {w:g}: accuracy" if w == 0 else f"{w:g}",
+                             (f"w_{w:g}", "accuracy"), "pct") for w in (0, 1, 2, 3, 4, 6, 8)]
+                           + [(f"worst digit, w = {w:g}" if w == 2 else f"{w:g}",
+                               (f"w_{w:g}", "worst_digit_accuracy"), "pct") for w in (2, 4, 6, 8)]
+                           + [(f"FID, w = {w:g}" if w == 0 else f"{w:g}", (f"w_{w:g}", "fid"),
+                               "f1") for w in (0, 2, 4, 6, 8)]
+                           + [("real data, same n", ("fid_real_data_same_n",), "f2"),
+                              ("n", ("n_samples",), "int"), ("DDIM steps", ("sampler", "steps"),
+                                                             "int")],
+                           [("sampled images/s, w = 4", ("w_4", "sample_images_per_s"), "f1")]),
     "notebooks": ([("notebook", ("notebook",), "str"),
                    ("from an empty cache", ("from_empty_cache",), "bool"),
                    ("asserts", ("asserts_passed",), "passed")], []),
@@ -167,6 +177,11 @@ ABOUT = {
                           "the unconditional model by DDIM step count S (η = 0 unless "
                           "stated), with x̂₀ clipped to [−1, 1], and the conditional model "
                           "at w = 0 with labels drawn from the training frequencies.",
+    "diffusion_guidance": "08_diffusion: the guidance scale w on the network one "
+                          "`diffusion` run trained (same profile and seed), from the same x_T "
+                          "and requested digits: the classifier's accuracy against the "
+                          "request, overall and for the worst digit, and the FID of the "
+                          "guided samples (DDIM, η = 0).",
     "xla": "Every notebook's model trained with Keras's `jit_compile=True` (XLA) and without, "
            "at the profile's sizes, alternating, best of the rounds, under TensorFlow's op "
            "determinism as the notebooks run (`ck.setup()`), and without it (the last three "

@@ -1,0 +1,72 @@
+"""``make bench NAME=diffusion_guidance SEED=S``: the guidance scale w on one trained network of 08.
+
+Loads the network that ``make bench NAME=diffusion`` trained under the same profile and seed
+(``diffusion-weights-<profile>-seed<seed>.weights.h5``, beside the samples) and samples it
+with classifier-free guidance (Ho & Salimans 2022, eq. 6) at every scale of ``SCALES``, from
+the same starting points x_T and the same requested digits (an equal number of each), with
+08's sampler (DDIM, η = 0, the profile's ``sample_steps``). For each w: the course
+classifier's accuracy against the requested digit, overall and for the worst digit, and the
+Fréchet distance of the samples: section 6's quality/diversity trade-off, on the benchmark's
+network, so that ``bench_guidance`` is chosen from measurements on several seeds. A fifth of
+the profile's ``fid_samples`` per scale (n = 2,000 in the cpu profile: the FID is biased up
+against n = 10,000; real data at the same n is given).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..tools.bench import sample_report, stopwatch
+from ..topics.diffusion import BUDGET
+
+SCALES = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
+
+
+def scale_key(w: float) -> str:
+    """The report's key for scale w: ``w_4``, ``w_0_5``."""
+    return "w_" + f"{w:g}".replace(".", "_")
+
+
+def benchmark(profile: str, out_dir: Path) -> dict:
+    from ..device import current_seed, rng
+    from ..metrics import SampleScorer, features_and_logits, fid_floor, to_uint8
+    from ..models import diffusion as models
+
+    b = BUDGET.get(profile)
+    weights = Path(out_dir) / f"diffusion-weights-{profile}-seed{current_seed()}.weights.h5"
+    if not weights.is_file():
+        raise SystemExit(f"{weights} is missing: this benchmark samples the network that "
+                         f"`make bench NAME=diffusion PROFILE={profile} SEED={current_seed()}` "
+                         "trains and saves there; run that first.")
+    model = models.DenoisingDiffusion(models.unet(b.width), models.Schedule(models.linear_betas()),
+                                      label_dropout=b.label_dropout, min_snr_gamma=b.min_snr_gamma)
+    model.network.load_weights(weights)
+    n = b.fid_samples // 5
+    requested = np.repeat(np.arange(10, dtype=np.int32), n // 10)
+    start = rng("guidance comparison start").standard_normal((len(requested), 28, 28, 1))
+    scorer = SampleScorer()
+    report: dict = {"weights_file": str(weights), "n_samples": len(requested), "width": b.width,
+                    "label_dropout": b.label_dropout, "bench_guidance": b.bench_guidance,
+                    "sampler": {"method": "DDIM", "eta": 0.0, "steps": b.sample_steps}}
+    for w in SCALES:
+        with stopwatch() as clock:
+            x, _ = models.ddim_sample(model, start, b.sample_steps, labels=requested,
+                                      guidance=w)
+        images = models.to_images(x)
+        predicted = features_and_logits(to_uint8(images))[1].argmax(1)
+        per_digit = [float((predicted[requested == d] == d).mean()) for d in range(10)]
+        report[scale_key(w)] = {
+            **sample_report(images, out_dir, f"diffusion-guidance-{scale_key(w)}", profile,
+                            scorer, floor=False),
+            "guidance": w,
+            "accuracy": round(float((predicted == requested).mean()), 4),
+            "worst_digit_accuracy": round(min(per_digit), 4),
+            "worst_digit": int(np.argmin(per_digit)),
+            "accuracy_per_digit": [round(a, 4) for a in per_digit],
+            "sample_images_per_s": round(len(requested) / clock["seconds"], 1)}
+        print(scale_key(w), {k: report[scale_key(w)][k]
+                             for k in ("accuracy", "worst_digit_accuracy", "fid")}, flush=True)
+    report["fid_real_data_same_n"] = round(fid_floor(scorer, n=len(requested)), 3)
+    return report
