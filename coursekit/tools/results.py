@@ -162,7 +162,10 @@ ABOUT = {
     "gan": "03_gan: Fréchet distance on the course classifier's features; the VAE's samples "
            "scored alike; `fit` against a bare `tf.function` loop on the same networks.",
     "infogan": "04_infogan: Q's matched accuracy on the 10,000 real test digits (paper: 95%); "
-               "variants are diagnostics, each changing one thing.",
+               "variants are diagnostics, each changing one thing. From commit e4a3295 the "
+               "benchmark trains the official code's continuous codes (Q's standard "
+               "deviation 1, λ = 1: `official_latent`); the rows before it, the paper's "
+               "learned standard deviation with λ_cont = 0.1 (`paper_latent`).",
     "pokemon_lstm": "05_pokemon_lstm: held-out NLL per pixel against the baselines (uniform "
                     "5.12 nats).",
     "cppn": "06_cppn: rendering speed, the breeder's click-to-screen time, and the CPPN as a "
