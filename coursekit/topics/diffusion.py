@@ -27,6 +27,10 @@ from ..profiles import Budget
 # of its samples; at 0.5, on seed 1234, 20.1 (η = 1, 50 steps), with guided accuracy at w = 2
 # down from 99.2% to 94.9% (guided FID 10.1 → 7.9): the conditional model sees fewer labels,
 # and guidance must push harder (w = 3 / 4: 97.5 / 98.0%, FID 12.9 / 16.9, n = 2,000).
+# Guidance cannot make up for it on every seed (diffusion_guidance, the 0.5 networks of seeds
+# 1234 / 7 / 42, n = 2,000): 97% needs w = 3 / 6 / 6, the FID then 12.6 / 29.0 / 26.6, and
+# the 5s, drawn as 3s, stay at 95.5 / 73 / 79.5% even at w = 8; at w = 0 the conditional model
+# is right on 56-60% of requests. The fix belongs in training, not in w.
 # unconditional_eta, unconditional_steps: the sampler of the benchmark's unconditional samples.
 # Fresh noise at each step lets later steps correct the network's errors (Karras et al. 2022,
 # section 4): on the 0.2 networks of seeds 7 / 42 (n = 2,000), η = 0 gave 36.9 / 37.8 at 20
