@@ -30,19 +30,13 @@ def scale_key(w: float) -> str:
 
 
 def benchmark(profile: str, out_dir: Path) -> dict:
-    from ..device import current_seed, rng
+    from ..device import rng
     from ..metrics import SampleScorer, features_and_logits, fid_floor, to_uint8
     from ..models import diffusion as models
+    from .diffusion_samplers import load_trained_model
 
     b = BUDGET.get(profile)
-    weights = Path(out_dir) / f"diffusion-weights-{profile}-seed{current_seed()}.weights.h5"
-    if not weights.is_file():
-        raise SystemExit(f"{weights} is missing: this benchmark samples the network that "
-                         f"`make bench NAME=diffusion PROFILE={profile} SEED={current_seed()}` "
-                         "trains and saves there; run that first.")
-    model = models.DenoisingDiffusion(models.unet(b.width), models.Schedule(models.linear_betas()),
-                                      label_dropout=b.label_dropout, min_snr_gamma=b.min_snr_gamma)
-    model.network.load_weights(weights)
+    model, weights = load_trained_model(profile, out_dir)
     n = b.fid_samples // 5
     requested = np.repeat(np.arange(10, dtype=np.int32), n // 10)
     start = rng("guidance comparison start").standard_normal((len(requested), 28, 28, 1))

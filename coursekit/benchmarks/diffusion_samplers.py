@@ -48,9 +48,10 @@ def ddim(model, x_T, steps, eta=0.0, rng=None, labels=None, clip=False):
     return x.astype(np.float32)
 
 
-def benchmark(profile: str, out_dir: Path) -> dict:
-    from ..device import current_seed, rng
-    from ..metrics import SampleScorer, fid_floor
+def load_trained_model(profile: str, out_dir: Path):
+    """(08's model with the network that ``make bench NAME=diffusion`` saved under this
+    profile and seed, its weights file); a clear error naming that command when missing."""
+    from ..device import current_seed
     from ..models import diffusion as models
 
     b = BUDGET.get(profile)
@@ -62,6 +63,16 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     model = models.DenoisingDiffusion(models.unet(b.width), models.Schedule(models.linear_betas()),
                                       label_dropout=b.label_dropout, min_snr_gamma=b.min_snr_gamma)
     model.network.load_weights(weights)
+    return model, weights
+
+
+def benchmark(profile: str, out_dir: Path) -> dict:
+    from ..device import rng
+    from ..metrics import SampleScorer, fid_floor
+    from ..models import diffusion as models
+
+    b = BUDGET.get(profile)
+    model, weights = load_trained_model(profile, out_dir)
     n = b.fid_samples // 5
     start = rng("sampler comparison start").standard_normal((n, 28, 28, 1))
     train_labels = load_mnist("train").labels
