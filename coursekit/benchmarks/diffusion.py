@@ -4,10 +4,11 @@ Trains the exported notebook code (``coursekit.models.diffusion``: Ho et al.'s s
 the linear schedule, T = 1000, weighted by Min-SNR-γ, with Ho & Salimans' label dropout, on
 the notebook's U-Net)
 from scratch under the profile's sizes; samples come from the moving average of its
-weights. With DDIM (η = 0, the profile's ``sample_steps``): 10,000 unconditional samples
-(no label) scored on the course classifier's features (Fréchet distance, class histogram),
-and 1,000 per requested digit at the guidance scale ``bench_guidance`` (classifier accuracy
-against the request, per digit, and FID); real data at the same n as the reference.
+weights. With DDIM (the profile's ``bench_eta`` and ``bench_steps``: η = 1, 50 steps in the
+cpu profile): ``fid_samples`` unconditional samples (no label) scored on the course
+classifier's features (Fréchet distance, class histogram), and ``guided_samples``, an equal
+number per requested digit, at the guidance scale ``bench_guidance`` (classifier accuracy
+against the request, per digit, and FID); real data at each n as the reference.
 Training wall and CPU time (the process's, all cores), training images/s, sampling
 images/s. The samples are saved as uint8 ``.npy``, and the trained network (its averaged
 weights) as ``diffusion-weights-<profile>-seed<seed>.weights.h5``, so that other samplers
@@ -67,24 +68,23 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         "parameters": int(model.network.count_params()),
         **training_report(history, training),
         "final_train_loss": round(float(history["loss"][-1]), 5),
-        "sampler": {"method": "DDIM", "eta": 0.0, "steps": b.sample_steps},
-        "unconditional_sampler": {"method": "DDIM", "eta": b.unconditional_eta,
-                                  "steps": b.unconditional_steps},
+        "sampler": {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps},
+        "unconditional_sampler": {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps},
         "weights_file": str(weights),
     }
     scorer = SampleScorer()
 
-    unconditional, rate = _sample(model, b.fid_samples, b.unconditional_steps,
-                                  "bench unconditional", eta=b.unconditional_eta)
+    unconditional, rate = _sample(model, b.fid_samples, b.bench_steps, "bench unconditional",
+                                  eta=b.bench_eta)
     report["unconditional"] = {
         **sample_report(unconditional, out_dir, "diffusion-unconditional", profile, scorer,
                         floor=False),
         "sample_images_per_s": round(rate, 1)}
     print("unconditional:", report["unconditional"], flush=True)
 
-    requested = np.repeat(np.arange(10, dtype=np.int32), b.fid_samples // 10)
-    guided, rate = _sample(model, len(requested), b.sample_steps, "bench guided",
-                           labels=requested, guidance=b.bench_guidance)
+    requested = np.repeat(np.arange(10, dtype=np.int32), b.guided_samples // 10)
+    guided, rate = _sample(model, len(requested), b.bench_steps, "bench guided",
+                           labels=requested, guidance=b.bench_guidance, eta=b.bench_eta)
     save_array(requested.astype(np.uint8), out_dir, "diffusion-guided-labels", profile)
     _, logits = features_and_logits(to_uint8(guided))
     predicted = logits.argmax(1)
@@ -94,6 +94,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         "accuracy": round(float((predicted == requested).mean()), 4),
         "accuracy_per_digit": [round(float((predicted[requested == d] == d).mean()), 4)
                                for d in range(10)],
-        "sample_images_per_s": round(rate, 1)}
+        "sample_images_per_s": round(rate, 1),
+        "fid_real_data_same_n": round(fid_floor(scorer, n=len(requested)), 3)}
     report["fid_real_data_same_n"] = round(fid_floor(scorer, n=b.fid_samples), 3)
     return report

@@ -3,8 +3,9 @@
 Loads the network that ``make bench NAME=diffusion`` trained under the same profile and seed
 (``diffusion-weights-<profile>-seed<seed>.weights.h5``, beside the samples) and samples it
 with classifier-free guidance (Ho & Salimans 2022, eq. 6) at every scale of ``SCALES``, from
-the same starting points x_T and the same requested digits (an equal number of each), with
-08's sampler (DDIM, η = 0, the profile's ``sample_steps``). For each w: the course
+the same starting points x_T, the same requested digits (an equal number of each) and the
+same fresh noise, with the ``diffusion`` benchmark's sampler (DDIM, the profile's
+``bench_eta`` and ``bench_steps``). For each w: the course
 classifier's accuracy against the requested digit, overall and for the worst digit, and the
 Fréchet distance of the samples: section 6's quality/diversity trade-off, on the benchmark's
 network, so that ``bench_guidance`` is chosen from measurements on several seeds. A fifth of
@@ -43,10 +44,11 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     scorer = SampleScorer()
     report: dict = {"weights_file": str(weights), "n_samples": len(requested), "width": b.width,
                     "label_dropout": b.label_dropout, "bench_guidance": b.bench_guidance,
-                    "sampler": {"method": "DDIM", "eta": 0.0, "steps": b.sample_steps}}
+                    "sampler": {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps}}
     for w in SCALES:
         with stopwatch() as clock:
-            x, _ = models.ddim_sample(model, start, b.sample_steps, labels=requested,
+            x, _ = models.ddim_sample(model, start, b.bench_steps, eta=b.bench_eta,
+                                      rng=rng("guidance comparison noise"), labels=requested,
                                       guidance=w)
         images = models.to_images(x)
         predicted = features_and_logits(to_uint8(images))[1].argmax(1)

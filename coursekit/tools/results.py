@@ -33,6 +33,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from ..benchmarks.diffusion_guidance import scale_key
+
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "results" / "reports"
 PAGE = ROOT / "results" / "README.md"
@@ -108,8 +110,10 @@ HEADLINES: dict[str, tuple[list, list]] = {
                    ("smallest class", ("unconditional", "min_class_fraction"), "pct"),
                    ("guided accuracy", ("guided", "accuracy"), "pct"),
                    ("guided FID", ("guided", "fid"), "f2"),
+                   ("real data, guided n", ("guided", "fid_real_data_same_n"), "f2"),
                    ("w", ("guided", "guidance"), "f1"),
-                   ("DDIM steps", ("sampler", "steps"), "int"),
+                   ("guided: η", ("sampler", "eta"), "f1"),
+                   ("steps", ("sampler", "steps"), "int"),
                    ("unconditional: η", ("unconditional_sampler", "eta"), "f1"),
                    ("steps", ("unconditional_sampler", "steps"), "int"),
                    ("label dropout", ("label_dropout",), "f1"),
@@ -136,14 +140,14 @@ HEADLINES: dict[str, tuple[list, list]] = {
                            [("sampled images/s, S = 20", ("ddim_20", "sample_images_per_s"),
                              "f1")]),
     "diffusion_guidance": ([(f"w = {w:g}: accuracy" if w == 0 else f"{w:g}",
-                             (f"w_{w:g}", "accuracy"), "pct") for w in (0, 1, 2, 3, 4, 6, 8)]
+                             (scale_key(w), "accuracy"), "pct") for w in (0, 1, 2, 3, 4, 6, 8)]
                            + [(f"worst digit, w = {w:g}" if w == 2 else f"{w:g}",
-                               (f"w_{w:g}", "worst_digit_accuracy"), "pct") for w in (2, 4, 6, 8)]
-                           + [(f"FID, w = {w:g}" if w == 0 else f"{w:g}", (f"w_{w:g}", "fid"),
+                               (scale_key(w), "worst_digit_accuracy"), "pct") for w in (2, 4, 6, 8)]
+                           + [(f"FID, w = {w:g}" if w == 0 else f"{w:g}", (scale_key(w), "fid"),
                                "f1") for w in (0, 2, 4, 6, 8)]
                            + [("real data, same n", ("fid_real_data_same_n",), "f2"),
-                              ("n", ("n_samples",), "int"), ("DDIM steps", ("sampler", "steps"),
-                                                             "int")],
+                              ("n", ("n_samples",), "int"), ("η", ("sampler", "eta"), "f1"),
+                              ("DDIM steps", ("sampler", "steps"), "int")],
                            [("sampled images/s, w = 4", ("w_4", "sample_images_per_s"), "f1")]),
     "notebooks": ([("notebook", ("notebook",), "str"),
                    ("from an empty cache", ("from_empty_cache",), "bool"),

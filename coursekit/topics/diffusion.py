@@ -31,12 +31,14 @@ from ..profiles import Budget
 # 1234 / 7 / 42, n = 2,000): 97% needs w = 3 / 6 / 6, the FID then 12.6 / 29.0 / 26.6, and
 # the 5s, drawn as 3s, stay at 95.5 / 73 / 79.5% even at w = 8; at w = 0 the conditional model
 # is right on 56-60% of requests. The fix belongs in training, not in w.
-# unconditional_eta, unconditional_steps: the sampler of the benchmark's unconditional samples.
+# bench_eta, bench_steps: the sampler of the benchmark's samples, unconditional and guided
+# (guided_samples of them, an equal number per digit), and of its guidance comparison.
 # Fresh noise at each step lets later steps correct the network's errors (Karras et al. 2022,
 # section 4): on the 0.2 networks of seeds 7 / 42 (n = 2,000), η = 0 gave 36.9 / 37.8 at 20
-# steps and 34.0 / 35.4 at 100, η = 1 24.4 / 26.3 at 100 and – / 26.3 at 50. ema: the decay
-# of the weights' moving average the samples come from (Ho et al.: 0.9999 over 800,000
-# updates; a short run needs a memory of a sixth of its updates or less). The cpu profile's
+# steps and 34.0 / 35.4 at 100, η = 1 24.4 / 26.3 at 100 and – / 26.3 at 50. The guidance
+# figures above are for η = 0, 20 steps, the guided samples' sampler until 2026-12-07.
+# ema: the decay of the weights' moving average the samples come from (Ho et al.: 0.9999 over
+# 800,000 updates; a short run needs a memory of a sixth of its updates or less). The cpu profile's
 # length, measured on seed 1234 (DDIM, 20 steps): 3,000 updates with decay 0.995 gave
 # unconditional FID 54.6 and guided accuracy 58% at w = 2 (n = 10,000); 6,000 updates with
 # 0.999 gave 44.2 and 90.6% (n = 2,000, so the FID is biased up a little). min_snr_gamma:
@@ -51,22 +53,23 @@ BUDGET = Budget(
                label_dropout=0.5, min_snr_gamma=5.0, ema=0.9, toy_steps=1500, toy_samples=2000,
                ddpm_samples=16,
                curve_samples=200, curve_steps=(5, 10), fid_samples=500, per_digit=20,
-               guidance=(0.0, 2.0), sample_steps=10, bench_guidance=2.0, unconditional_eta=1.0,
-               unconditional_steps=10, latent_steps=1500,
+               guidance=(0.0, 2.0), sample_steps=10, bench_guidance=2.0, bench_eta=1.0,
+               bench_steps=10, guided_samples=250, latent_steps=1500,
                check_samples=False),
     cpu=dict(width=32, batch=128, epochs=24, steps_per_epoch=250, learning_rate=1e-3,
              label_dropout=0.5, min_snr_gamma=5.0, ema=0.999, toy_steps=3000, toy_samples=4000,
              ddpm_samples=64,
              curve_samples=1000, curve_steps=(10, 20, 50, 100), fid_samples=10_000,
              per_digit=200, guidance=(0.0, 0.5, 1.0, 2.0, 4.0), sample_steps=20,
-             bench_guidance=4.0, unconditional_eta=1.0, unconditional_steps=50, latent_steps=6000,
+             bench_guidance=4.0, bench_eta=1.0, bench_steps=50, guided_samples=5000,
+             latent_steps=6000,
              check_samples=True),
     gpu=dict(width=64, batch=128, epochs=30, steps_per_epoch=469, learning_rate=2e-4,
              label_dropout=0.5, min_snr_gamma=5.0, ema=0.9995, toy_steps=5000, toy_samples=5000,
              ddpm_samples=256,
              curve_samples=2000, curve_steps=(10, 20, 50, 100), fid_samples=10_000,
              per_digit=500, guidance=(0.0, 0.5, 1.0, 2.0, 4.0), sample_steps=50,
-             bench_guidance=4.0, unconditional_eta=1.0, unconditional_steps=100,
+             bench_guidance=4.0, bench_eta=1.0, bench_steps=100, guided_samples=5000,
              latent_steps=20_000, check_samples=True),
 )
 
