@@ -156,6 +156,7 @@ def test_the_guidance_comparison_scores_every_scale_against_the_requested_digits
     always answers 3 is right on a tenth of the requests, wrong on every other digit."""
     from coursekit import metrics
     from coursekit.benchmarks import diffusion_guidance
+    from coursekit.data import sha256_of
     from coursekit.device import current_seed
 
     with pytest.raises(SystemExit, match="make bench NAME=diffusion PROFILE=smoke"):
@@ -164,7 +165,8 @@ def test_the_guidance_comparison_scores_every_scale_against_the_requested_digits
     network, rng = models.unet(b.width), np.random.default_rng(0)
     for weight in network.weights:  # the U-Net's output layer starts at zero: perturb it all
         weight.assign(rng.normal(0, 0.05, weight.shape).astype("float32"))
-    network.save_weights(tmp_path / f"diffusion-weights-smoke-seed{current_seed()}.weights.h5")
+    weights = tmp_path / f"diffusion-weights-smoke-seed{current_seed()}.weights.h5"
+    network.save_weights(weights)
 
     class FakeScorer:
         def score(self, samples):
@@ -178,6 +180,8 @@ def test_the_guidance_comparison_scores_every_scale_against_the_requested_digits
     monkeypatch.setattr(metrics, "features_and_logits", always_three)
     monkeypatch.setattr(metrics, "fid_floor", lambda scorer, n: 0.5)
     report = diffusion_guidance.benchmark("smoke", tmp_path)
+    assert report["weights_sha256"] == sha256_of(weights)  # names the network it scored
+    assert report["sampler"] == {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps}
     assert report["n_samples"] == b.fid_samples // 5
     for w in diffusion_guidance.SCALES:
         row = report[diffusion_guidance.scale_key(w)]
@@ -327,6 +331,7 @@ def test_the_budget_has_every_profile():
     for profile in ("smoke", "cpu", "gpu"):
         sizes = topic.BUDGET.get(profile)
         assert sizes.bench_guidance in sizes.guidance
+        assert sizes.guided_samples % 10 == 0 and sizes.bench_steps >= 1  # equal per digit
         assert all(1 <= s <= 1000 for s in sizes.curve_steps)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import load_mnist, make_pipeline
+from ..data import load_mnist, make_pipeline, sha256_of
 from ..tools.bench import sample_report, save_array, stopwatch, training_report
 from ..topics.diffusion import BUDGET
 
@@ -71,6 +71,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
         "sampler": {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps},
         "unconditional_sampler": {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps},
         "weights_file": str(weights),
+        "weights_sha256": sha256_of(weights),  # the scoring benchmarks record it too
     }
     scorer = SampleScorer()
 

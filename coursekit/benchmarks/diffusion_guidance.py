@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data import sha256_of
 from ..tools.bench import sample_report, stopwatch
 from ..topics.diffusion import BUDGET
 
@@ -42,7 +43,8 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     requested = np.repeat(np.arange(10, dtype=np.int32), n // 10)
     start = rng("guidance comparison start").standard_normal((len(requested), 28, 28, 1))
     scorer = SampleScorer()
-    report: dict = {"weights_file": str(weights), "n_samples": len(requested), "width": b.width,
+    report: dict = {"weights_file": str(weights), "weights_sha256": sha256_of(weights),
+                    "n_samples": len(requested), "width": b.width,
                     "label_dropout": b.label_dropout, "bench_guidance": b.bench_guidance,
                     "sampler": {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps}}
     for w in SCALES:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data import load_mnist
+from ..data import load_mnist, sha256_of
 from ..tools.bench import sample_report, stopwatch
 from ..topics.diffusion import BUDGET
 
@@ -79,7 +79,8 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     frequencies = np.bincount(train_labels, minlength=10) / len(train_labels)
     labels = rng("sampler comparison labels").choice(10, size=n, p=frequencies).astype(np.int32)
     scorer = SampleScorer()
-    report: dict = {"weights_file": str(weights), "n_samples": n, "width": b.width,
+    report: dict = {"weights_file": str(weights), "weights_sha256": sha256_of(weights),
+                    "n_samples": n, "width": b.width,
                     "min_snr_gamma": b.min_snr_gamma, "label_dropout": b.label_dropout}
     for name, steps, eta, clip, with_labels in SAMPLERS:
         with stopwatch() as clock:

@@ -176,9 +176,10 @@ ABOUT = {
             "GAN generator.",
     "wgan_conditional": "07_wgan_conditional: WGAN-GP and the conditional WGAN-GP.",
     "diffusion": "08_diffusion: DDIM samples of the U-Net trained with the simple loss: "
-                 "guided (classifier-free) at scale w, with η = 0 at the DDIM steps given; "
-                 "unconditional (the label hidden) with the η and steps given (where none "
-                 "are, as the guided ones).",
+                 "guided (classifier-free) at scale w and unconditional (the label hidden), "
+                 "each with the η and DDIM steps given (where the unconditional ones are "
+                 "missing, as the guided ones); the guided FID against real data at its own "
+                 "n (5,000 in the cpu profile since 2026-12-07, 10,000 before).",
     "diffusion_samplers": "08_diffusion: samplers compared on the network one `diffusion` "
                           "run trained (same profile and seed), from the same x_T: FID of "
                           "the unconditional model by DDIM step count S (η = 0 unless "
@@ -188,7 +189,7 @@ ABOUT = {
                           "`diffusion` run trained (same profile and seed), from the same x_T "
                           "and requested digits: the classifier's accuracy against the "
                           "request, overall and for the worst digit, and the FID of the "
-                          "guided samples (DDIM, η = 0).",
+                          "guided samples (DDIM with the η and steps given).",
     "xla": "Every notebook's model trained with Keras's `jit_compile=True` (XLA) and without, "
            "at the profile's sizes, alternating, best of the rounds, under TensorFlow's op "
            "determinism as the notebooks run (`ck.setup()`), and without it (the last three "
