@@ -34,6 +34,7 @@ import sys
 from pathlib import Path
 
 from ..benchmarks.diffusion_guidance import scale_key
+from ..topics.diffusion import BUDGET as DIFFUSION_BUDGET
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS = ROOT / "results" / "reports"
@@ -611,7 +612,7 @@ def chart_svg(reports: list[tuple[Path, dict]]) -> str | None:
     for label, _, _, minutes, fid in points:
         series.setdefault(label, []).append((minutes, fid))
     return scatter_svg(series, "training CPU-minutes (all cores of the process)",
-                       "FID, 10,000 samples (lower is better)",
+                       "FID (lower is better)",
                        "FID against training CPU time, cpu profile")
 
 
@@ -619,18 +620,21 @@ def chart_section(reports: list[tuple[Path, dict]], page_dir: Path) -> list[str]
     points = chart_points(reports)
     if not points:
         return []
+    steps = DIFFUSION_BUDGET.get("cpu").bench_steps
     rows = [[label, date_label(r), commit_label(r), str(r.get("seed")),
              machine_label(r.get("machine") or {}), load_label(r), f"{minutes:.1f}",
              f"{fid:.2f}", f"[json]({os.path.relpath(p, page_dir).replace(os.sep, '/')})"]
             for label, p, r, minutes, fid in points]
     return ["## FID against training CPU time", "",
-            "Every cpu-profile report that records both: the Fréchet distance of 10,000 "
-            "samples on the course classifier's features, against the CPU time of the "
-            "training alone (all the process's threads; about twice the wall time on 2 busy "
-            "cores). Sampling is not counted: a GAN draws a sample in one network evaluation, "
-            "08's DDIM in 20 (40 guided). Conditional models are scored with every digit "
+            "The cpu-profile reports of each model's newest measured code, one point per "
+            "seed: the Fréchet distance of its samples on the course classifier's features "
+            "(10,000; 08's guided set: an equal number per digit, see its table), against the "
+            "CPU time of the training alone (all the process's threads; about twice the wall "
+            "time on 2 busy cores, more when other jobs shared them: see the load). Sampling "
+            "is not counted: a GAN draws a sample in one network evaluation, 08's DDIM in "
+            f"{steps} ({2 * steps} guided). Conditional models are scored with every digit "
             "requested equally often; the WGAN-GP's training time includes its per-epoch "
-            "scoring. A point per report: the seeds of one model show its spread.", "",
+            "scoring.", "",
             f"![FID against training CPU time]({CHART})", "",
             *_table(["model", "date", "commit", "seed", "machine", "load",
                      "training CPU-min", "FID", "report"], rows), ""]
