@@ -48,6 +48,7 @@ def test_report_has_metrics_seed_time_and_machine(fake_benchmark, capsys):
     assert report["quality"] == 1.5 and report["wall_seconds"] >= 0
     assert report["out_dir"] == str(out.parent)
     assert report["machine"]["cpu_count"] >= 1 and "tensorflow" in report["machine"]
+    assert "numpy" in report["machine"] and "cpu_vector_flags" in report["machine"]
     # when, which code, how busy: what makes two reports comparable
     date = datetime.fromisoformat(report["date"])
     assert date.utcoffset() == timedelta(0) and before <= date <= datetime.now(UTC)
@@ -224,3 +225,13 @@ def test_the_stopwatch_measures_wall_and_cpu_time():
         sum(i * i for i in range(2_000_000))  # about 0.1-0.2 CPU seconds, whatever the load
     assert idle["seconds"] >= 0.2 and idle["cpu_seconds"] < 0.05  # sleeping costs no CPU
     assert busy["cpu_seconds"] > 0.05
+
+
+def test_cpu_model_reads_the_first_core_and_its_vector_flags(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9B14\n"
+                       "flags\t\t: fpu sse2 avx2 fma avx512f avx512_bf16\n\n"
+                       "processor\t: 1\nmodel name\t: other\nflags\t\t: fpu\n")
+    assert bench.cpu_model(cpuinfo) == ("AMD EPYC 9B14", ["avx2", "fma", "avx512f",
+                                                          "avx512_bf16"])
+    assert bench.cpu_model(tmp_path / "missing") == (None, [])

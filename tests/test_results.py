@@ -205,3 +205,13 @@ def test_the_xla_section_has_a_row_per_model_of_the_newest_measurement(tmp_path)
     assert "| 05 | lstm_sampling | 64 | 80 | 88 | 1.10 | 0.1 |" in section
     assert "TensorFlow 180, numpy 150 GFLOP/s" in section
     assert "Earlier measurements: [" in section and "(old.json)" in section
+
+
+def test_the_machine_column_names_the_cpu_and_its_vector_width():
+    epyc = {"cpu_count": 2, "processor": "x86_64", "cpu_model": "AMD EPYC",
+            "cpu_vector_flags": ["avx2", "fma"], "gpus": [], "tensorflow": "2.21.0"}
+    assert results.machine_label(epyc) == "2 cores AMD EPYC (AVX2), no GPU, TF 2.21.0"
+    wide = {**epyc, "cpu_vector_flags": ["avx2", "avx512f"]}
+    assert "(AVX-512)" in results.machine_label(wide)
+    older = {"cpu_count": 2, "processor": "x86_64", "gpus": []}  # reports before the model
+    assert results.machine_label(older) == "2 cores x86_64, no GPU"

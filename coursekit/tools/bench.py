@@ -159,22 +159,48 @@ def available() -> list[str]:
     return sorted(p.stem for p in BENCHMARKS_DIR.glob("*.py") if not p.stem.startswith("_"))
 
 
+# The vector instructions that decide which kernels oneDNN and numpy pick: two machines
+# that differ here round differently, so a run is bit-identical only on the same set.
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile")
+
+
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> tuple[str | None, list[str]]:
+    """(the CPU's model name, which of ``VECTOR_FLAGS`` it has), from ``/proc/cpuinfo``;
+    (None, []) where that file is missing (not Linux)."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None, []
+    fields = {}
+    for line in text.splitlines():
+        key, sep, val = line.partition(":")
+        if sep and key.strip() not in fields:   # the first core's entry
+            fields[key.strip()] = val.strip()
+    flags = set(fields.get("flags", "").split())
+    return fields.get("model name"), [f for f in VECTOR_FLAGS if f in flags]
+
+
 def machine() -> dict:
     import keras
+    import numpy as np
     import tensorflow as tf
 
     gpus = [
         tf.config.experimental.get_device_details(g).get("device_name", g.name)
         for g in tf.config.list_physical_devices("GPU")
     ]
+    model, flags = cpu_model()
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": model,
+        "cpu_vector_flags": flags,
         "cpu_count": os.cpu_count(),
         "gpus": gpus,
         "python": platform.python_version(),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
+        "numpy": np.__version__,
     }
 
 

@@ -303,7 +303,11 @@ def wall(report: dict) -> str:
 
 def machine_label(machine: dict) -> str:
     gpus = machine.get("gpus") or []
-    parts = [f"{machine.get('cpu_count', '?')} cores {machine.get('processor', '?')}",
+    cpu = machine.get("cpu_model") or machine.get("processor", "?")
+    if "cpu_vector_flags" in machine:
+        cpu += " (" + ("AVX-512" if "avx512f" in machine["cpu_vector_flags"] else
+                       "AVX2" if "avx2" in machine["cpu_vector_flags"] else "no AVX2") + ")"
+    parts = [f"{machine.get('cpu_count', '?')} cores {cpu}",
              ", ".join(map(str, gpus)) if gpus else "no GPU"]
     if machine.get("tensorflow"):
         parts.append(f"TF {str(machine['tensorflow']).split()[0]}")
