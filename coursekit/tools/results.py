@@ -638,7 +638,9 @@ def chart_section(reports: list[tuple[Path, dict]], page_dir: Path) -> list[str]
             "is not counted: a GAN draws a sample in one network evaluation, 08's DDIM in "
             f"{steps} ({2 * steps} guided). Conditional models are scored with every digit "
             "requested equally often; the WGAN-GP's training time includes its per-epoch "
-            "scoring.", "",
+            "scoring. CPU time depends on the kind of CPU (the machine column; reports "
+            "before 2026-12-07 name none): 08's U-Net took twice the CPU time on an AVX2 "
+            "AMD EPYC as on the machine of 2026-12-06, so compare points of one kind.", "",
             f"![FID against training CPU time]({CHART})", "",
             *_table(["model", "date", "commit", "seed", "machine", "load",
                      "training CPU-min", "FID", "report"], rows), ""]
