@@ -68,7 +68,7 @@ BUDGET = Budget(
                bench_steps=10, guided_samples=250, latent_steps=1500,
                check_samples=False),
     cpu=dict(width=32, batch=128, epochs=24, steps_per_epoch=250, learning_rate=1e-3,
-             label_dropout=0.5, min_snr_gamma=5.0, ema=0.999, toy_steps=3000, toy_samples=4000,
+             label_dropout=0.65, min_snr_gamma=5.0, ema=0.999, toy_steps=3000, toy_samples=4000,
              ddpm_samples=64,
              curve_samples=1000, curve_steps=(10, 20, 50, 100), fid_samples=10_000,
              per_digit=200, guidance=(0.0, 0.5, 1.0, 2.0, 4.0), sample_steps=20,
