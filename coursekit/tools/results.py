@@ -117,7 +117,7 @@ HEADLINES: dict[str, tuple[list, list]] = {
                    ("steps", ("sampler", "steps"), "int"),
                    ("unconditional: η", ("unconditional_sampler", "eta"), "f1"),
                    ("steps", ("unconditional_sampler", "steps"), "int"),
-                   ("label dropout", ("label_dropout",), "f1"),
+                   ("label dropout", ("label_dropout",), "f2"),
                    ("real data, same n", ("fid_real_data_same_n",), "f2"),
                    ("train CPU-s", ("train_cpu_seconds",), "f0")],
                   [("train images/s", ("train_images_per_s",), "int"),
