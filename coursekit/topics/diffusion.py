@@ -46,11 +46,11 @@ from ..profiles import Budget
 # unconditional FID 18.54 / 18.55 / 19.97 for 42 / 7 / 1234 (all below 07's WGAN-GP, 20.2);
 # guided accuracy at w = 4 98.0 / 98.1 / 99.5% (the 5s 81 / 81 / 96%); smallest class 6.3 /
 # 7.1 / 6.8% (the 4s, 5s, 5s; the 2s 14-17%): the 7% target holds on one seed of three, and
-# needs a training change (more updates of the unconditional path), not a sampler change
-# (clipping x̂_0 to [-1, 1] left seed 42's classes as they were, n = 2,000). More label
-# dropout is not that change: at 0.65 (seed 42, 7eabfde) the unconditional FID is 16.75 and
-# the smallest class 6.8% (the 4s; the 2s 16.5%), but guided accuracy at w = 4 falls to
-# 94.3% (the 5s 52%): the unconditional path gains less than the conditional one loses.
+# needs a training change, not a sampler change (clipping x̂_0 to [-1, 1] left seed 42's classes as
+# they were, n = 2,000). More label dropout is not that change: at 0.65 (seed 42, 7eabfde) the
+# unconditional FID is 16.75 and the smallest class 6.8% (the 4s; the 2s 16.5%), but guided accuracy
+# at w = 4 falls to 94.3% (the 5s 52%): the unconditional path gains less than the conditional one
+# loses.
 # The digit is chosen between t ≈ 600 and 100 (seed 42, n = 2,000: with the label given for
 # τ ≥ 700 the samples follow it 10.9% of the time, for τ ≥ 500 31%, for every τ 68%): the
 # linear schedule's steps above 600 decide nothing. Next to try: the cosine schedule.
