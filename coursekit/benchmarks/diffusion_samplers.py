@@ -52,16 +52,14 @@ def load_trained_model(profile: str, out_dir: Path):
     """(08's model with the network that ``make bench NAME=diffusion`` saved under this
     profile and seed, its weights file); a clear error naming that command when missing."""
     from ..device import current_seed
-    from ..models import diffusion as models
+    from .diffusion import build_model
 
-    b = BUDGET.get(profile)
     weights = Path(out_dir) / f"diffusion-weights-{profile}-seed{current_seed()}.weights.h5"
     if not weights.is_file():
         raise SystemExit(f"{weights} is missing: this benchmark scores the network that "
                          f"`make bench NAME=diffusion PROFILE={profile} SEED={current_seed()}` "
                          "trains and saves there; run that first.")
-    model = models.DenoisingDiffusion(models.unet(b.width), models.Schedule(models.linear_betas()),
-                                      label_dropout=b.label_dropout, min_snr_gamma=b.min_snr_gamma)
+    model = build_model(BUDGET.get(profile))
     model.network.load_weights(weights)
     return model, weights
 

@@ -118,11 +118,10 @@ def _wgan(conditional):
 def _diffusion(profile, rng):
     import keras
 
-    from ..models import diffusion as m
     from ..topics.diffusion import BUDGET
+    from .diffusion import build_model
     b = BUDGET.get(profile)
-    model = m.DenoisingDiffusion(m.unet(b.width), m.Schedule(m.linear_betas()),
-                                 label_dropout=b.label_dropout, min_snr_gamma=b.min_snr_gamma)
+    model = build_model(b)
     model.compile(optimizer=keras.optimizers.Adam(b.learning_rate, use_ema=True,
                                                   ema_momentum=b.ema))
     return model, (_images(rng, b.batch) * 2 - 1, _labels(rng, b.batch)), b.batch

@@ -251,7 +251,8 @@ def ddim_steps(T, steps):
     return np.unique(np.round(np.linspace(0, T - 1, steps)).astype(int))[::-1]
 
 
-def ddim_sample(model, x_T, steps, eta=0.0, rng=None, labels=None, guidance=0.0, keep=False):
+def ddim_sample(model, x_T, steps, eta=0.0, rng=None, labels=None, guidance=0.0, keep=False,
+                clip=True):
     """Song et al. (2021), eq. 12, on the sub-sequence ``ddim_steps(T, steps)``: from x_τ,
     guess x̂_0 = (x_τ − √(1 − ᾱ_τ) ε̂) / √ᾱ_τ, then
     x_τ' = √ᾱ_τ' x̂_0 + √(1 − ᾱ_τ' − σ²) ε̂ + σ z with
@@ -265,7 +266,7 @@ def ddim_sample(model, x_T, steps, eta=0.0, rng=None, labels=None, guidance=0.0,
         a_next = ab[taus[i + 1]] if i + 1 < len(taus) else 1.0
         eps = model.predict_noise(x, tau, labels, guidance)
         noise = rng.standard_normal(x.shape) if eta > 0 and i + 1 < len(taus) else 0.0
-        x, x0 = ddim_step(x, eps, ab[tau], a_next, eta, noise)
+        x, x0 = ddim_step(x, eps, ab[tau], a_next, eta, noise, clip)
         if keep:
             guesses.append(x0.astype(np.float32))
     return x.astype(np.float32), guesses
@@ -326,9 +327,13 @@ def unet(width=32, n_classes=N_CLASSES, embed=128):
     return keras.Model([x, t, y], out, name="unet")
 
 
-def ddim_step(x, eps, a, a_next, eta, noise):
-    """One DDIM update from ᾱ = ``a`` to ᾱ' = ``a_next``; returns (x', x̂_0)."""
+def ddim_step(x, eps, a, a_next, eta, noise, clip=False):
+    """One DDIM update from ᾱ = ``a`` to ᾱ' = ``a_next``; returns (x', x̂_0). With ``clip``,
+    x̂_0 is clipped to the data's range [−1, 1] and ε̂ recomputed from it."""
     x0 = (x - np.sqrt(1 - a) * eps) / np.sqrt(a)                    # the guess of x_0
+    if clip:
+        x0 = np.clip(x0, -1.0, 1.0)
+        eps = (x - np.sqrt(a) * x0) / np.sqrt(1 - a)
     sigma = eta * np.sqrt((1 - a_next) / (1 - a) * (1 - a / a_next))
     x_next = np.sqrt(a_next) * x0 + np.sqrt(1 - a_next - sigma ** 2) * eps + sigma * noise
     return x_next, x0

@@ -73,14 +73,14 @@ BUDGET = Budget(
                curve_samples=200, curve_steps=(5, 10), fid_samples=500, per_digit=20,
                guidance=(0.0, 2.0), sample_steps=10, bench_guidance=2.0, bench_eta=1.0,
                bench_steps=10, guided_samples=250, latent_steps=1500,
-               check_samples=False),
+               schedule="linear", check_samples=False),
     cpu=dict(width=32, batch=128, epochs=24, steps_per_epoch=250, learning_rate=1e-3,
              label_dropout=0.5, min_snr_gamma=5.0, ema=0.999, toy_steps=3000, toy_samples=4000,
              ddpm_samples=64,
              curve_samples=1000, curve_steps=(10, 20, 50, 100), fid_samples=10_000,
              per_digit=200, guidance=(0.0, 0.5, 1.0, 2.0, 4.0), sample_steps=20,
              bench_guidance=4.0, bench_eta=1.0, bench_steps=50, guided_samples=5000,
-             latent_steps=6000,
+             latent_steps=6000, schedule="cosine",
              check_samples=True),
     gpu=dict(width=64, batch=128, epochs=30, steps_per_epoch=469, learning_rate=2e-4,
              label_dropout=0.5, min_snr_gamma=5.0, ema=0.9995, toy_steps=5000, toy_samples=5000,
@@ -88,7 +88,7 @@ BUDGET = Budget(
              curve_samples=2000, curve_steps=(10, 20, 50, 100), fid_samples=10_000,
              per_digit=500, guidance=(0.0, 0.5, 1.0, 2.0, 4.0), sample_steps=50,
              bench_guidance=4.0, bench_eta=1.0, bench_steps=100, guided_samples=5000,
-             latent_steps=20_000, check_samples=True),
+             latent_steps=20_000, schedule="linear", check_samples=True),
 )
 
 
