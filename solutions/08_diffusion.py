@@ -20,16 +20,18 @@ SOLUTIONS = [
     Solution(
         exercise=2,
         explanation=(
-            "The guess x̂_0 = (x_t − √(1 − ᾱ_t) ε̂) / √ᾱ_t divides by √ᾱ_t, which is about 0.006 "
-            "at t = T: any error in ε̂ is magnified 150-fold, and a weak model's guesses leave "
-            "the data range. Clipping keeps each guess a possible image; since DDIM's last "
-            "step returns x̂_0 itself (ᾱ' = 1), every sample then lies in [−1, 1]. The update "
-            "still uses the network's ε̂, as Ho et al.'s sampler does."),
+            "At the top step the guess is mostly the network's error magnified 20,000-fold "
+            "(section 5), so the fixed clip turns nearly every pixel into ±1: a binary image of "
+            "noise. Dividing by the 99.5th percentile s keeps the pixels' relative values; only "
+            "the 0.5% above s end at ±1. Lower down the guesses lie nearly in range, s = 1, and "
+            "nothing changes. Saharia et al. need it for large guidance weights, which push the "
+            "guess out of range at every step: compare section 6's rows at the largest w."),
         edits=(Edit(cell="ddim-step",
-                    old="x0 = (x - np.sqrt(1 - a) * eps) / np.sqrt(a)                    "
-                        "# the guess of x_0",
-                    new="x0 = np.clip((x - np.sqrt(1 - a) * eps) / np.sqrt(a), -1, 1)  "
-                        "# the guess of x_0, clipped"),),
+                    old="        x0 = np.clip(x0, -1.0, 1.0)\n",
+                    new="        axes = tuple(range(1, x0.ndim))  # each image's own s\n"
+                        "        s = np.maximum(np.percentile(np.abs(x0), 99.5, axis=axes, "
+                        "keepdims=True), 1.0)\n"
+                        "        x0 = np.clip(x0, -s, s) / s\n"),),
         rerun=("ddim-step", "exercise-2-check"),
         check="exercise-2-check",
     ),
@@ -53,14 +55,17 @@ SOLUTIONS = [
             "take ε̂ at the current step, guess x̂_0, and jump to the next visited step. Each "
             "jump assumes ε̂ barely changes between neighbouring steps, the same approximation "
             "the sampler makes going down, so with 50 steps the round trip returns the digits "
-            "almost exactly; the codes x_T look like noise, as N(0, I) samples should."),
+            "almost exactly; the codes look like noise with a faint digit in it (ᾱ ≈ 0.09 at "
+            "t = 800). Climbing on to T fails: the last jump multiplies the difference between "
+            "two ε̂ by √(ᾱ_τ'/ᾱ_T) ≈ 600, and the way down cannot undo it."),
         edits=(Edit(cell="exercise-4-invert",
-                    old="    x = np.asarray(x0, np.float64)\n"
-                        "    return x  # replace: climb ddim_steps(T, steps) from t = 0 (its last "
-                        "entry) to T - 1",
+                    old="    # replace: climb ddim_steps(top + 1, steps) from t = 0 (its last "
+                        "entry) to top\n"
+                        "    return ck.rng(\"exercise 4 guess\").standard_normal(np.shape(x0))  "
+                        "# a random code for now",
                     new="    ab = model.schedule.alpha_bars\n"
                         "    x, a, t = np.asarray(x0, np.float64), 1.0, 0\n"
-                        "    for tau in ddim_steps(len(ab), steps)[::-1]:  # upwards: 0 ... T - 1\n"
+                        "    for tau in ddim_steps(top + 1, steps)[::-1]:  # upwards: 0 ... top\n"
                         "        eps = model.predict_noise(x, t)\n"
                         "        x0_hat = (x - np.sqrt(1 - a) * eps) / np.sqrt(a)\n"
                         "        x = np.sqrt(ab[tau]) * x0_hat + np.sqrt(1 - ab[tau]) * eps\n"

@@ -98,7 +98,8 @@ class FakeModel:
 def test_ddim_with_eta_1_over_every_step_is_ddpm_with_the_posterior_variance():
     model, start = FakeModel(), np.random.default_rng(1).standard_normal((6, 3))
     ddpm, _ = models.ddpm_sample(model, start, np.random.default_rng(2), variance="posterior")
-    ddim, _ = models.ddim_sample(model, start, 50, eta=1.0, rng=np.random.default_rng(2))
+    ddim, _ = models.ddim_sample(model, start, 50, eta=1.0, rng=np.random.default_rng(2),
+                                 clip=False)
     np.testing.assert_allclose(ddim, ddpm, rtol=1e-5, atol=1e-6)
     beta, _ = models.ddpm_sample(model, start, np.random.default_rng(2), variance="beta")
     assert np.abs(beta - ddpm).max() > 1e-3  # Algorithm 2's sigma_t^2 = beta_t differs
@@ -128,17 +129,28 @@ def test_a_perfect_noise_predictor_gives_x0_back_deterministically():
         assert len(guesses) == steps
 
 
-def test_the_sampler_comparison_runs_08s_ddim_and_clips_only_when_asked():
-    from coursekit.benchmarks.diffusion_samplers import ddim
+def test_ddim_can_start_part_way_down_the_chain():
+    model = FakeModel()
+    models.ddim_sample(model, np.zeros((2, 3)), 5, start=20)
+    assert model.calls == [20, 15, 10, 5, 0]
 
-    model, start = FakeModel(), np.random.default_rng(4).standard_normal((6, 3))
-    for eta in (0.0, 1.0):
-        ours = ddim(model, start, 10, eta, np.random.default_rng(5))
-        notebook, _ = models.ddim_sample(model, start, 10, eta, np.random.default_rng(5))
-        np.testing.assert_allclose(ours, notebook, rtol=1e-6)
+
+def test_the_clipped_guess_stays_in_the_data_range_and_the_update_follows_it():
+    rng = np.random.default_rng(4)
     far = FakeModel(predict=lambda x, t: -3.0 * np.ones_like(x))  # guesses far outside [-1, 1]
-    assert np.abs(ddim(far, start, 10)).max() > 2
-    assert np.abs(ddim(far, start, 10, clip=True)).max() <= 1 + 1e-6  # the last step is x0
+    start = rng.standard_normal((6, 3))
+    out, guesses = models.ddim_sample(far, start, 10, keep=True)
+    assert max(np.abs(g).max() for g in guesses) <= 1 and np.abs(out).max() <= 1
+    unclipped, _ = models.ddim_sample(far, start, 10, clip=False)
+    assert np.abs(unclipped).max() > 2
+    x, eps = 3 * rng.standard_normal((2, 50))
+    x_next, x0 = models.ddim_step(x, eps, 0.3, 0.6, 0.0, 0.0, clip=True)
+    assert np.abs(x0).max() == 1.0  # some guesses were clipped
+    eps_clipped = (x - math.sqrt(0.3) * x0) / math.sqrt(0.7)  # the noise the clipped guess implies
+    np.testing.assert_allclose(x_next, math.sqrt(0.6) * x0 + math.sqrt(0.4) * eps_clipped)
+    inside = np.abs((x - math.sqrt(0.7) * eps) / math.sqrt(0.3)) < 1
+    same, _ = models.ddim_step(x, eps, 0.3, 0.6, 0.0, 0.0)
+    np.testing.assert_allclose(x_next[inside], same[inside])  # in range, the clip changes nothing
 
 
 def test_the_sampler_comparison_names_the_run_it_needs(tmp_path):
@@ -181,8 +193,9 @@ def test_the_guidance_comparison_scores_every_scale_against_the_requested_digits
     monkeypatch.setattr(metrics, "fid_floor", lambda scorer, n: 0.5)
     report = diffusion_guidance.benchmark("smoke", tmp_path)
     assert report["weights_sha256"] == sha256_of(weights)  # names the network it scored
-    assert report["sampler"] == {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps}
-    assert report["n_samples"] == b.fid_samples // 5
+    assert report["sampler"] == {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps,
+                                 "clip_x0": True}
+    assert report["schedule"] == "cosine" and report["n_samples"] == b.fid_samples // 5
     for w in diffusion_guidance.SCALES:
         row = report[diffusion_guidance.scale_key(w)]
         assert row["guidance"] == w and row["accuracy"] == pytest.approx(0.1)

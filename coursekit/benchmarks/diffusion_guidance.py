@@ -35,6 +35,7 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     from ..device import rng
     from ..metrics import SampleScorer, features_and_logits, fid_floor, to_uint8
     from ..models import diffusion as models
+    from .diffusion import SCHEDULE
     from .diffusion_samplers import load_trained_model
 
     b = BUDGET.get(profile)
@@ -44,9 +45,10 @@ def benchmark(profile: str, out_dir: Path) -> dict:
     start = rng("guidance comparison start").standard_normal((len(requested), 28, 28, 1))
     scorer = SampleScorer()
     report: dict = {"weights_file": str(weights), "weights_sha256": sha256_of(weights),
-                    "n_samples": len(requested), "width": b.width,
+                    "n_samples": len(requested), "schedule": SCHEDULE, "width": b.width,
                     "label_dropout": b.label_dropout, "bench_guidance": b.bench_guidance,
-                    "sampler": {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps}}
+                    "sampler": {"method": "DDIM", "eta": b.bench_eta, "steps": b.bench_steps,
+                                "clip_x0": True}}
     for w in SCALES:
         with stopwatch() as clock:
             x, _ = models.ddim_sample(model, start, b.bench_steps, eta=b.bench_eta,

@@ -245,22 +245,24 @@ def ddpm_sample(model, x_T, rng, labels=None, guidance=0.0, variance="beta", kee
 
 def ddim_steps(T, steps):
     """The S step indices τ_S > … > τ_1 that DDIM visits: evenly spaced over 0 … T − 1,
-    both ends included."""
+    both ends included (T: the chain's length, or one more than the step to start from)."""
     if not 1 <= steps <= T:
         raise ValueError(f"steps must be between 1 and T = {T}, got {steps}")
     return np.unique(np.round(np.linspace(0, T - 1, steps)).astype(int))[::-1]
 
 
 def ddim_sample(model, x_T, steps, eta=0.0, rng=None, labels=None, guidance=0.0, keep=False,
-                clip=True):
-    """Song et al. (2021), eq. 12, on the sub-sequence ``ddim_steps(T, steps)``: from x_τ,
+                clip=True, start=None):
+    """Song et al. (2021), eq. 12, on the sub-sequence ``ddim_steps(T, steps)`` (from step
+    ``start`` instead of T − 1: ``ddim_steps(start + 1, steps)``): from x_τ,
     guess x̂_0 = (x_τ − √(1 − ᾱ_τ) ε̂) / √ᾱ_τ, then
     x_τ' = √ᾱ_τ' x̂_0 + √(1 − ᾱ_τ' − σ²) ε̂ + σ z with
     σ = η √((1 − ᾱ_τ')/(1 − ᾱ_τ)) √(1 − ᾱ_τ/ᾱ_τ') (ᾱ = 1 after the last step). η = 0: a
-    deterministic map from x_T; η = 1 with every step: DDPM with σ_t² = β̃_t. Returns x_0
-    and, with ``keep``, the x̂_0 of every step. Introduced in 08_diffusion, section 5."""
+    deterministic map from x_T; η = 1 with every step: DDPM with σ_t² = β̃_t. With ``clip``,
+    each x̂_0 is clipped to the data's range (why: section 5). Returns x_0 and, with ``keep``,
+    the x̂_0 of every step. Introduced in 08_diffusion, section 5."""
     ab = model.schedule.alpha_bars
-    taus = ddim_steps(len(ab), steps)
+    taus = ddim_steps(len(ab) if start is None else start + 1, steps)
     x, guesses = np.asarray(x_T, np.float64), []
     for i, tau in enumerate(taus):
         a_next = ab[taus[i + 1]] if i + 1 < len(taus) else 1.0

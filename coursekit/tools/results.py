@@ -107,7 +107,8 @@ HEADLINES: dict[str, tuple[list, list]] = {
                          [("WGAN-GP images/s", ("wgan_gp", "train_images_per_s"), "int"),
                           ("conditional images/s", ("conditional", "train_images_per_s"),
                            "int")]),
-    "diffusion": ([("unconditional FID", ("unconditional", "fid"), "f1"),
+    "diffusion": ([("schedule", ("schedule",), "str"),
+                   ("unconditional FID", ("unconditional", "fid"), "f1"),
                    ("smallest class", ("unconditional", "min_class_fraction"), "pct"),
                    ("guided accuracy", ("guided", "accuracy"), "pct"),
                    ("guided FID", ("guided", "fid"), "f2"),
@@ -122,12 +123,15 @@ HEADLINES: dict[str, tuple[list, list]] = {
                    ("train CPU-s", ("train_cpu_seconds",), "f0")],
                   [("train images/s", ("train_images_per_s",), "int"),
                    ("sampled images/s", ("unconditional", "sample_images_per_s"), "f1")]),
-    "diffusion_samplers": ([("S = 10", ("ddim_10", "fid"), "f1"),
+    "diffusion_samplers": ([("schedule", ("schedule",), "str"),
+                            ("S = 10", ("ddim_10", "fid"), "f1"),
                             ("S = 20", ("ddim_20", "fid"), "f1"),
                             ("S = 50", ("ddim_50", "fid"), "f1"),
                             ("S = 100", ("ddim_100", "fid"), "f1"),
                             ("20, x̂₀ clipped", ("ddim_20_clipped", "fid"), "f1"),
                             ("50, x̂₀ clipped", ("ddim_50_clipped", "fid"), "f1"),
+                            ("20, unclipped", ("ddim_20_unclipped", "fid"), "f1"),
+                            ("50, unclipped", ("ddim_50_unclipped", "fid"), "f1"),
                             ("η = 1, 50", ("eta_1_50", "fid"), "f1"),
                             ("η = 1, 100", ("eta_1_100", "fid"), "f1"),
                             ("η = 1, 200", ("eta_1_200", "fid"), "f1"),
@@ -176,7 +180,9 @@ ABOUT = {
     "cppn": "06_cppn: rendering speed, the breeder's click-to-screen time, and the CPPN as a "
             "GAN generator.",
     "wgan_conditional": "07_wgan_conditional: WGAN-GP and the conditional WGAN-GP.",
-    "diffusion": "08_diffusion: DDIM samples of the U-Net trained with the simple loss: "
+    "diffusion": "08_diffusion: DDIM samples of the U-Net trained with the simple loss on the "
+                 "noise schedule given (–: linear, every report before the cosine schedule "
+                 "of 2026-12-07; with the cosine one, each guess x̂₀ is clipped to [−1, 1]): "
                  "guided (classifier-free) at scale w and unconditional (the label hidden), "
                  "each with the η and DDIM steps given (where the unconditional ones are "
                  "missing, as the guided ones); the guided FID against real data at its own "
@@ -184,7 +190,9 @@ ABOUT = {
     "diffusion_samplers": "08_diffusion: samplers compared on the network one `diffusion` "
                           "run trained (same profile and seed), from the same x_T: FID of "
                           "the unconditional model by DDIM step count S (η = 0 unless "
-                          "stated), with x̂₀ clipped to [−1, 1], and the conditional model "
+                          "stated; x̂₀ clipped to [−1, 1] on the cosine schedule unless "
+                          "stated, unclipped on the linear one (–) unless stated), and the "
+                          "conditional model "
                           "at w = 0 with labels drawn from the training frequencies.",
     "diffusion_guidance": "08_diffusion: the guidance scale w on the network one "
                           "`diffusion` run trained (same profile and seed), from the same x_T "
