@@ -83,6 +83,21 @@ def test_a_row_per_report_and_the_spread_over_seeds(tmp_path):
     assert "100 s" in text and "900" in text
 
 
+def test_a_diffusion_report_without_a_schedule_was_on_the_linear_one(tmp_path):
+    reports = tmp_path / "results" / "reports"
+    for seed, schedule in ((1, None), (2, "cosine"), (3, "cosine")):
+        extra = {"benchmark": "diffusion", "commit": ("b" if schedule else "a") * 40,
+                 "unconditional": {"fid": 16.0 + seed}, **({"schedule": schedule}
+                                                           if schedule else {})}
+        _write(reports, f"diffusion-cpu-seed{seed}-x.json", _report(seed, 0.0, **extra))
+    page = tmp_path / "results" / "README.md"
+    results.main(["--reports", str(reports), "--page", str(page)])
+    rows = [line for line in page.read_text().splitlines() if line.startswith("| 2027-01-0")]
+    assert "| linear | 17.0 |" in rows[0] and "| cosine | 18.0 |" in rows[1]
+    # the spread over seeds names the schedule the seeds share
+    assert "| commit bbbbbbb | cpu | 2 / 3 | cosine | 18.5 ± 0.7 |" in page.read_text()
+
+
 def test_a_stale_page_fails_the_check_and_names_it(tmp_path, capsys):
     reports, page = tmp_path / "reports", tmp_path / "page" / "README.md"
     _write(reports, "gan-cpu-seed1-x.json", _report(1, 20.0))

@@ -107,7 +107,7 @@ HEADLINES: dict[str, tuple[list, list]] = {
                          [("WGAN-GP images/s", ("wgan_gp", "train_images_per_s"), "int"),
                           ("conditional images/s", ("conditional", "train_images_per_s"),
                            "int")]),
-    "diffusion": ([("schedule", ("schedule",), "str"),
+    "diffusion": ([("schedule", ("schedule",), "schedule"),
                    ("unconditional FID", ("unconditional", "fid"), "f1"),
                    ("smallest class", ("unconditional", "min_class_fraction"), "pct"),
                    ("guided accuracy", ("guided", "accuracy"), "pct"),
@@ -123,7 +123,7 @@ HEADLINES: dict[str, tuple[list, list]] = {
                    ("train CPU-s", ("train_cpu_seconds",), "f0")],
                   [("train images/s", ("train_images_per_s",), "int"),
                    ("sampled images/s", ("unconditional", "sample_images_per_s"), "f1")]),
-    "diffusion_samplers": ([("schedule", ("schedule",), "str"),
+    "diffusion_samplers": ([("schedule", ("schedule",), "schedule"),
                             ("S = 10", ("ddim_10", "fid"), "f1"),
                             ("S = 20", ("ddim_20", "fid"), "f1"),
                             ("S = 50", ("ddim_50", "fid"), "f1"),
@@ -144,7 +144,8 @@ HEADLINES: dict[str, tuple[list, list]] = {
                             ("n", ("n_samples",), "int")],
                            [("sampled images/s, S = 20", ("ddim_20", "sample_images_per_s"),
                              "f1")]),
-    "diffusion_guidance": ([(f"w = {w:g}: accuracy" if w == 0 else f"{w:g}",
+    "diffusion_guidance": ([("schedule", ("schedule",), "schedule")]
+                           + [(f"w = {w:g}: accuracy" if w == 0 else f"{w:g}",
                              (scale_key(w), "accuracy"), "pct") for w in (0, 1, 2, 3, 4, 6, 8)]
                            + [(f"worst digit, w = {w:g}" if w == 2 else f"{w:g}",
                                (scale_key(w), "worst_digit_accuracy"), "pct") for w in (2, 4, 6, 8)]
@@ -181,8 +182,8 @@ ABOUT = {
             "GAN generator.",
     "wgan_conditional": "07_wgan_conditional: WGAN-GP and the conditional WGAN-GP.",
     "diffusion": "08_diffusion: DDIM samples of the U-Net trained with the simple loss on the "
-                 "noise schedule given (–: linear, every report before the cosine schedule "
-                 "of 2026-12-07; with the cosine one, each guess x̂₀ is clipped to [−1, 1]): "
+                 "noise schedule given (with the cosine one, from 2026-12-07, each guess x̂₀ is "
+                 "clipped to [−1, 1]): "
                  "guided (classifier-free) at scale w and unconditional (the label hidden), "
                  "each with the η and DDIM steps given (where the unconditional ones are "
                  "missing, as the guided ones); the guided FID against real data at its own "
@@ -191,7 +192,7 @@ ABOUT = {
                           "run trained (same profile and seed), from the same x_T: FID of "
                           "the unconditional model by DDIM step count S (η = 0 unless "
                           "stated; x̂₀ clipped to [−1, 1] on the cosine schedule unless "
-                          "stated, unclipped on the linear one (–) unless stated), and the "
+                          "stated, unclipped on the linear one unless stated), and the "
                           "conditional model "
                           "at w = 0 with labels drawn from the training frequencies.",
     "diffusion_guidance": "08_diffusion: the guidance scale w on the network one "
@@ -265,6 +266,8 @@ def _number(v) -> bool:
 
 
 def fmt(v, kind: str) -> str:
+    if kind == "schedule":  # 08's reports before the cosine schedule do not name theirs
+        return "linear" if v is None else str(v)
     if v is None:
         return "–"
     if kind == "bool":
@@ -447,11 +450,17 @@ def benchmark_section(name: str, entries: list[tuple[Path, dict]], page_dir: Pat
         spread = []
         for _, path, kind in columns:
             values = [value(m, path) for m in members]
+            if kind in ("str", "schedule"):  # a setting the seeds share, else –
+                texts = {fmt(v, kind) for v in values}
+                spread.append(texts.pop() if len(texts) == 1 else "–")
+                continue
             values = [v for v in values if _number(v)]
             spread.append(fmt_spread(values, kind) if len(values) >= 2 and kind != "g"
                           else "–")
         walls = [m["wall_seconds"] for m in members if _number(m.get("wall_seconds"))]
-        if len(walls) < 2 and all(cell == "–" for cell in spread):
+        measured = [c for c, (_, _, kind) in zip(spread, columns, strict=True)
+                    if kind not in ("str", "schedule")]
+        if len(walls) < 2 and all(cell == "–" for cell in measured):
             continue  # nothing measured twice (e.g. asserts passed on several seeds)
         summary.append([*([variant or "–"] if variants else []), code, str(profile),
                         " / ".join(map(str, seeds))] + spread[:len(quality)]
